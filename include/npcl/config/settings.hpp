@@ -1,0 +1,25 @@
+#pragma once
+#include "npcl/app/app_options.hpp"
+#include "npcl/ari/ari_options.hpp"
+#include "npcl/audio/audio_options.hpp"
+#include "npcl/http/http_options.hpp"
+#include "npcl/media/media_options.hpp"
+#include "npcl/obs/obs_options.hpp"
+#include "npcl/realtime/realtime_options.hpp"
+#include "npcl/session/session_options.hpp"
+
+namespace npcl::config {
+
+/// Every module's options, parsed once at start-up and immutable afterwards.
+struct settings {
+  obs::log_options log;
+  ari::ari_options ari;
+  media::media_options media;
+  realtime::realtime_options realtime;
+  audio::vad_options vad;
+  session::session_options session;
+  http::http_options http;
+  app::app_options app;
+};
+
+}  // namespace npcl::config

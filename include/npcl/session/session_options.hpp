@@ -1,0 +1,26 @@
+#pragma once
+#include <chrono>
+#include <string>
+
+namespace npcl::session {
+
+/// What the daemon does with a call arriving while it drains for shutdown.
+enum class new_call_action { continue_dialplan, hangup };
+
+/// Per-call behaviour (AUTO_ANSWER_CALLS, MAX_CALL_DURATION, ...).
+struct session_options {
+  bool auto_answer = true;                       ///< AUTO_ANSWER_CALLS
+  std::chrono::seconds max_call_duration{1800};  ///< MAX_CALL_DURATION: a call is ended politely after this
+  std::chrono::seconds listen_timeout{30};       ///< LISTEN_TIMEOUT: caller silence before a prompt
+  bool interruption_handling = true;             ///< ENABLE_INTERRUPTION_HANDLING: barge-in
+  std::string assistant_name = "NPCL Assistant"; ///< ASSISTANT_NAME: persona
+  std::string voice_language = "en-IN";          ///< VOICE_LANGUAGE: en-IN hi-IN bho-IN bn-IN
+  bool language_detection = true;                ///< ENABLE_LANGUAGE_DETECTION
+  bool rate_limiting = true;                     ///< ENABLE_RATE_LIMITING
+  bool input_sanitization = true;                ///< ENABLE_INPUT_SANITIZATION
+  bool audit_logging = true;                     ///< ENABLE_AUDIT_LOGGING
+  bool performance_monitoring = true;            ///< ENABLE_PERFORMANCE_MONITORING
+  new_call_action draining_action = new_call_action::continue_dialplan;  ///< SHUTDOWN_NEW_CALL_ACTION
+};
+
+}  // namespace npcl::session
