@@ -57,6 +57,12 @@ class histogram {
 /// references stay valid for the registry's lifetime. Thread-safe.
 class metrics_registry {
  public:
+  metrics_registry();
+  /// Out of line: `family` is defined only in metrics.cpp.
+  ~metrics_registry();
+  metrics_registry(const metrics_registry&) = delete;
+  metrics_registry& operator=(const metrics_registry&) = delete;
+
   counter& get_counter(const std::string& name, const std::string& help, const labels& l = {});
   gauge& get_gauge(const std::string& name, const std::string& help, const labels& l = {});
   histogram& get_histogram(const std::string& name, const std::string& help,
