@@ -551,6 +551,55 @@ TEST_F(fake_ari_test, unknown_parameter_is_rejected_in_query_and_body) {
   EXPECT_TRUE(fake_.channels().empty());
 }
 
+TEST_F(fake_ari_test, continue_hands_the_caller_back_to_the_dialplan) {
+  events_client events(fake_.port());
+  ASSERT_TRUE(fake_.wait_for_events_connection(5s));
+  const std::string caller = fake_.place_call();
+  ASSERT_FALSE(caller.empty());
+  events.next();
+  const std::string bridge_id = post("/ari/bridges?type=mixing").parsed()["id"];
+  ASSERT_EQ(post("/ari/bridges/" + bridge_id + "/addChannel?channel=" + caller).status, 204u);
+  events.next();
+
+  const auto wrong_tech = post("/ari/channels/" + caller + "/redirect?endpoint=PJSIP/agent");
+  EXPECT_EQ(wrong_tech.status, 422u);
+  EXPECT_EQ(wrong_tech.parsed()["message"], "Endpoint technology 'PJSIP' does not match channel technology 'Local'");
+  EXPECT_EQ(post("/ari/channels/" + caller + "/continue?context=agents&extension=queue&priority=1").status, 204u);
+  EXPECT_EQ(events.next()["type"], "ChannelLeftBridge");
+  EXPECT_EQ(events.next()["type"], "StasisEnd");
+  EXPECT_EQ(get("/ari/channels/" + caller).parsed()["dialplan"]["context"], "agents");
+  EXPECT_EQ(get("/ari/applications/" + k_app).parsed()["channel_ids"], json::array());
+  const auto outside = post("/ari/channels/" + caller + "/answer");
+  EXPECT_EQ(outside.status, 409u);
+  EXPECT_EQ(outside.parsed()["message"], "Channel not in Stasis application");
+
+  EXPECT_FALSE(fake_.wait_for_idle(0ms)) << "the bridge is still there";
+  EXPECT_EQ(del("/ari/bridges/" + bridge_id).status, 204u);
+  EXPECT_TRUE(fake_.wait_for_idle(1s));
+  fake_.caller_hangup(caller);
+  EXPECT_TRUE(fake_.wait_for_channel_gone(caller, 1s));
+}
+
+TEST_F(fake_ari_test, deleting_a_bridge_makes_its_members_leave_first) {
+  events_client events(fake_.port());
+  ASSERT_TRUE(fake_.wait_for_events_connection(5s));
+  const std::string caller = fake_.place_call();
+  events.next();
+  const std::string bridge_id = post("/ari/bridges?type=mixing&bridgeId=b-7").parsed()["id"];
+  EXPECT_EQ(bridge_id, "b-7");
+  ASSERT_EQ(post("/ari/bridges/b-7/addChannel?channel=" + caller).status, 204u);
+  events.next();
+  EXPECT_EQ(post("/ari/bridges/b-7/removeChannel?channel=nope").status, 400u);
+  EXPECT_EQ(del("/ari/bridges/b-7").status, 204u);
+  const json left = events.next();
+  EXPECT_EQ(left["type"], "ChannelLeftBridge");
+  EXPECT_EQ(left["bridge"]["channels"], json::array());
+  EXPECT_EQ(events.next()["type"], "BridgeDestroyed");
+  ASSERT_EQ(fake_.channels().size(), 2u);
+  EXPECT_TRUE(fake_.channels()[1].in_stasis) << "the caller stays in Stasis";
+  EXPECT_TRUE(fake_.channels()[1].bridge_id.empty());
+}
+
 TEST_F(fake_ari_test, requests_are_recorded_with_path_below_ari_and_status) {
   EXPECT_EQ(get("/ari/channels/nope").status, 404u);
   const auto log = fake_.requests();
