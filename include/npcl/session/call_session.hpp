@@ -1,0 +1,107 @@
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "npcl/ari/call_control.hpp"
+#include "npcl/ari/event.hpp"
+#include "npcl/media/media_endpoint.hpp"
+#include "npcl/media/media_options.hpp"
+#include "npcl/obs/log.hpp"
+#include "npcl/session/session_options.hpp"
+#include <boost/asio/steady_timer.hpp>
+
+#include "npcl/util/net.hpp"
+
+namespace npcl::obs {
+class metrics_registry;
+}
+
+namespace npcl::session {
+
+/// Opens a call's media endpoint on the call's strand; null with `ec` on failure.
+using media_factory = std::function<std::unique_ptr<media::media_endpoint>(executor strand, error_code& ec)>;
+
+/// How a call ended; also the `outcome` label of `calls_total`.
+namespace outcome {
+inline constexpr const char* completed = "completed";        ///< caller hung up during the conversation
+inline constexpr const char* abandoned = "abandoned";        ///< caller hung up while we were setting up
+inline constexpr const char* setup_failed = "setup_failed";  ///< an Asterisk step failed
+inline constexpr const char* media_lost = "media_lost";      ///< the externalMedia channel went away
+inline constexpr const char* max_duration = "max_duration";  ///< MAX_CALL_DURATION reached
+inline constexpr const char* shutdown = "shutdown";          ///< daemon shutdown after the grace period
+inline constexpr const char* lost = "lost";                  ///< gone from Asterisk while the events socket was down
+}  // namespace outcome
+
+/// One phone call, from the caller's StasisStart until every Asterisk resource
+/// made for it is gone. Lives on its own strand: all members are touched only
+/// there, so it needs no locks. Set-up: answer (if AUTO_ANSWER_CALLS) → mixing
+/// bridge → media endpoint → externalMedia channel → both channels in the
+/// bridge. Whatever ends the call — either side hanging up, a failed step,
+/// MAX_CALL_DURATION, shutdown — the same teardown deletes what was created
+/// (ids are chosen by us before each request, so even a request whose reply
+/// was lost is cleaned up), releases the port and logs one summary line.
+class call_session : public std::enable_shared_from_this<call_session> {
+ public:
+  struct deps {
+    ari::call_control& control;              ///< Asterisk operations
+    media_factory make_media;                ///< opens the media endpoint
+    const session_options& options;          ///< behaviour settings
+    const media::media_options& media;       ///< format and transport
+    obs::metrics_registry& metrics;          ///< calls_total, media counters
+    std::function<void(const std::string& call_id)> on_finished;  ///< after teardown, on the strand
+  };
+
+  /// `caller` is the channel from the StasisStart that brought the call.
+  call_session(executor strand, deps d, ari::channel caller);
+  ~call_session();
+
+  /// Begins set-up (posted to the strand).
+  void start();
+  /// Feeds an ARI event about one of this call's channels (posted to the strand).
+  void post_event(ari::event e);
+  /// Ends the call with `why` (one of `outcome`); posted, idempotent.
+  void end(std::string why);
+  /// Reconciliation after a reconnect: whether Asterisk's channel list taken
+  /// at `listed_at` had this call's channels. Channels created after that
+  /// instant are not judged.
+  void post_reconcile(std::chrono::steady_clock::time_point listed_at, bool caller_present, bool media_present);
+
+  const std::string& id() const { return log_.call_id; }
+  const std::string& caller_channel_id() const { return caller_.id; }
+  const std::string& media_channel_id() const { return media_channel_id_; }
+  const std::string& bridge_id() const { return bridge_id_; }
+
+ private:
+  net::awaitable<void> set_up();
+  net::awaitable<void> tear_down();
+  void handle_event(const ari::event& e);
+  void request_end(std::string why);
+  bool step_failed(const char* step, const ari::control_result& r);
+  void arm_max_duration();
+
+  executor strand_;                 ///< every member is used only on this strand
+  deps deps_;
+  ari::channel caller_;             ///< the caller's channel as it entered Stasis
+  obs::log_context log_;            ///< call id + caller channel id for every log line
+  std::string bridge_id_;           ///< chosen before POST /bridges
+  std::string media_channel_id_;    ///< chosen before POST /channels/externalMedia
+  std::unique_ptr<media::media_endpoint> endpoint_;  ///< the call's audio socket
+  std::unique_ptr<net::steady_timer> max_timer_;     ///< MAX_CALL_DURATION
+  std::chrono::steady_clock::time_point started_;    ///< StasisStart time
+  std::chrono::steady_clock::time_point answered_;   ///< when set-up completed
+  bool setup_running_ = false;      ///< set_up() is between two awaits
+  bool active_ = false;             ///< set-up completed
+  bool ending_ = false;             ///< teardown requested or running
+  bool bridge_requested_ = false;   ///< POST /bridges was sent (maybe created)
+  bool media_requested_ = false;    ///< POST externalMedia was sent (maybe created)
+  bool caller_gone_ = false;        ///< Asterisk no longer has the caller in Stasis
+  bool media_gone_ = false;         ///< the externalMedia channel is gone
+  bool media_started_ = false;      ///< StasisStart of the media channel seen
+  std::string outcome_;             ///< why the call ended
+  std::string failure_;             ///< the failed step and Asterisk's message
+  int dtmf_digits_ = 0;             ///< keypad digits received
+};
+
+}  // namespace npcl::session

@@ -1,0 +1,170 @@
+#include "npcl/app/daemon.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "npcl/ari/events_client.hpp"
+#include "npcl/ari/rest_call_control.hpp"
+#include "npcl/ari/rest_client.hpp"
+#include "npcl/http/health_routes.hpp"
+#include "npcl/http/server.hpp"
+#include "npcl/media/port_allocator.hpp"
+#include "npcl/media/rtp_endpoint.hpp"
+#include "npcl/obs/log.hpp"
+#include "npcl/obs/metrics.hpp"
+#include "npcl/session/call_manager.hpp"
+
+namespace npcl::app {
+
+struct daemon::impl {
+  explicit impl(config::settings s)
+      : settings(std::move(s)),
+        rest(ioc, settings.ari, metrics),
+        control(rest, settings.ari.app),
+        ports(std::make_shared<media::port_allocator>(settings.media.rtp_port_min, settings.media.rtp_port_max)),
+        manager(ioc, control,
+                [this](executor strand, error_code& ec) -> std::unique_ptr<media::media_endpoint> {
+                  return media::rtp_endpoint::open(std::move(strand), settings.media, ports, ec);
+                },
+                settings.session, settings.media, metrics),
+        events(ioc, settings.ari, metrics,
+               ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
+                                    [this] { manager.on_connected(); }, nullptr}),
+        http_server(ioc, settings.http),
+        signals(ioc, SIGTERM, SIGINT),
+        grace_timer(ioc),
+        watchdog_timer(ioc),
+        work(net::make_work_guard(ioc)) {}
+
+  config::settings settings;              // immutable after start-up
+  net::io_context ioc;                    // the one event loop
+  obs::metrics_registry metrics;
+  ari::rest_client rest;
+  ari::rest_call_control control;
+  std::shared_ptr<media::port_allocator> ports;
+  session::call_manager manager;
+  ari::events_client events;
+  http::server http_server;
+  net::signal_set signals;
+  net::steady_timer grace_timer;          // SHUTDOWN_GRACE, then every call is ended
+  net::steady_timer watchdog_timer;       // systemd WATCHDOG=1 pings
+  net::executor_work_guard<net::io_context::executor_type> work;  // keeps run() alive until finish()
+  std::atomic<bool> draining{false};
+  std::atomic<bool> started{false};
+  bool finished = false;                  // finish() ran (only touched on ioc via post)
+
+  void wait_signal() {
+    signals.async_wait([this](error_code ec, int signo) {
+      if (ec) return;
+      spdlog::info("received signal {}", signo);
+      shutdown();
+      wait_signal();
+    });
+  }
+
+  void shutdown() {
+    if (draining.exchange(true)) {
+      spdlog::warn("second shutdown request: ending every call now");
+      manager.end_all(session::outcome::shutdown);
+      return;
+    }
+    sd_notify(0, "STOPPING=1");
+    manager.begin_drain();
+    auto active = manager.active();
+    spdlog::info("shutting down: {} active call(s), grace {} s", active, settings.app.shutdown_grace.count());
+    if (active == 0) {
+      net::post(ioc, [this] { finish(); });
+      return;
+    }
+    grace_timer.expires_after(settings.app.shutdown_grace);
+    grace_timer.async_wait([this](error_code ec) {
+      if (ec) return;
+      spdlog::info("grace period over: ending {} call(s)", manager.active());
+      manager.end_all(session::outcome::shutdown);
+    });
+  }
+
+  void finish() {
+    if (finished) return;
+    finished = true;
+    grace_timer.cancel();
+    watchdog_timer.cancel();
+    error_code ignored;
+    signals.cancel(ignored);
+    events.stop();
+    http_server.stop();
+    rest.shutdown();
+    work.reset();
+    spdlog::info("all calls ended; exiting");
+  }
+
+  void arm_watchdog(std::chrono::microseconds period) {
+    watchdog_timer.expires_after(period);
+    watchdog_timer.async_wait([this, period](error_code ec) {
+      if (ec) return;
+      // The ping runs on the loop itself: a stuck loop stops the pings and
+      // systemd restarts the daemon.
+      sd_notify(0, "WATCHDOG=1");
+      arm_watchdog(period);
+    });
+  }
+};
+
+daemon::daemon(config::settings settings) : impl_(std::make_unique<impl>(std::move(settings))) {}
+
+daemon::~daemon() = default;
+
+int daemon::run() {
+  auto& d = *impl_;
+  if (d.settings.media.transport != media::transport_kind::rtp) {
+    spdlog::critical("EXTERNAL_MEDIA_TRANSPORT: only rtp is available in this build");
+    return 1;
+  }
+  http::add_health_routes(
+      d.http_server, [&d] { return d.events.connected() && !d.draining.load(); },
+      [&d] { return d.metrics.render(); });
+  if (auto ec = d.http_server.start()) {
+    spdlog::critical("HTTP_PORT {}: cannot listen on {}: {}", d.settings.http.port, d.settings.http.host, ec.message());
+    return 1;
+  }
+  d.manager.set_on_idle([&d] {
+    if (d.draining.load()) net::post(d.ioc, [&d] { d.finish(); });
+  });
+  d.wait_signal();
+  d.events.start();
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0)
+    d.arm_watchdog(std::chrono::microseconds(watchdog_usec / 2));
+
+  unsigned threads = d.settings.app.worker_threads ? d.settings.app.worker_threads
+                                                   : std::max(1u, std::thread::hardware_concurrency());
+  spdlog::info("npcl-assistant started: ARI {} app {}, HTTP {}:{}, RTP ports {}-{}, {} worker thread(s)",
+               d.settings.ari.base_url, d.settings.ari.app, d.settings.http.host, d.http_server.port(),
+               d.settings.media.rtp_port_min, d.settings.media.rtp_port_max, threads);
+  sd_notify(0, "READY=1");
+  d.started = true;
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&d] { d.ioc.run(); });
+  d.ioc.run();
+  for (auto& t : pool) t.join();
+  return 0;
+}
+
+void daemon::request_shutdown() {
+  net::post(impl_->ioc, [this] { impl_->shutdown(); });
+}
+
+std::uint16_t daemon::http_port() const { return impl_->started ? impl_->http_server.port() : 0; }
+
+bool daemon::started() const { return impl_->started.load(); }
+
+session::call_manager& daemon::calls() { return impl_->manager; }
+
+}  // namespace npcl::app

@@ -1,0 +1,33 @@
+#include "ari/request_text.hpp"
+
+#include <boost/beast/core/detail/base64.hpp>
+
+#include <cctype>
+
+namespace npcl::ari::detail {
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string basic_auth(const std::string& user, const std::string& password) {
+  namespace b64 = boost::beast::detail::base64;
+  std::string plain = user + ":" + password;
+  std::string out(b64::encoded_size(plain.size()), '\0');
+  out.resize(b64::encode(out.data(), plain.data(), plain.size()));
+  return "Basic " + out;
+}
+
+}  // namespace npcl::ari::detail

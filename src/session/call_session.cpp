@@ -1,0 +1,239 @@
+#include "npcl/session/call_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include "npcl/obs/metrics.hpp"
+#include "npcl/util/ids.hpp"
+
+namespace npcl::session {
+namespace {
+
+using spdlog::level::level_enum;
+
+const char* transport_encapsulation(media::transport_kind t) {
+  switch (t) {
+    case media::transport_kind::audiosocket: return "audiosocket";
+    case media::transport_kind::websocket: return "none";
+    default: return "rtp";
+  }
+}
+
+const char* transport_name(media::transport_kind t) {
+  switch (t) {
+    case media::transport_kind::audiosocket: return "tcp";
+    case media::transport_kind::websocket: return "websocket";
+    default: return "udp";
+  }
+}
+
+}  // namespace
+
+call_session::call_session(executor strand, deps d, ari::channel caller)
+    : strand_(std::move(strand)),
+      deps_(std::move(d)),
+      caller_(std::move(caller)),
+      log_{util::make_uuid(), caller_.id},
+      bridge_id_(util::make_uuid()),
+      media_channel_id_(util::make_uuid()),
+      started_(std::chrono::steady_clock::now()) {}
+
+call_session::~call_session() = default;
+
+void call_session::start() {
+  net::post(strand_, [self = shared_from_this()] {
+    obs::log(level_enum::info, self->log_, "call from {} \"{}\" on {} ({})", self->caller_.caller_number,
+             self->caller_.caller_name, self->caller_.name, self->caller_.exten);
+    self->setup_running_ = true;
+    net::co_spawn(self->strand_, self->set_up(), net::detached);
+  });
+}
+
+void call_session::post_event(ari::event e) {
+  net::post(strand_, [self = shared_from_this(), e = std::move(e)] { self->handle_event(e); });
+}
+
+void call_session::end(std::string why) {
+  net::post(strand_, [self = shared_from_this(), why = std::move(why)]() mutable {
+    self->request_end(std::move(why));
+  });
+}
+
+void call_session::post_reconcile(std::chrono::steady_clock::time_point listed_at, bool caller_present,
+                                  bool media_present) {
+  net::post(strand_, [self = shared_from_this(), listed_at, caller_present, media_present] {
+    if (!caller_present && !self->caller_gone_ && self->started_ < listed_at) {
+      obs::log(level_enum::warn, self->log_, "caller channel vanished while the events socket was down");
+      self->caller_gone_ = true;
+      self->request_end(outcome::lost);
+    }
+    // Before set-up completes the media channel may simply not exist yet.
+    if (self->active_ && self->answered_ < listed_at && !media_present && !self->media_gone_) {
+      obs::log(level_enum::warn, self->log_, "media channel vanished while the events socket was down");
+      self->media_gone_ = true;
+      self->request_end(outcome::media_lost);
+    }
+  });
+}
+
+void call_session::handle_event(const ari::event& e) {
+  if (!e.chan) return;
+  const bool is_caller = e.chan->id == caller_.id;
+  const bool is_media = e.chan->id == media_channel_id_;
+  switch (e.type) {
+    case ari::event_type::stasis_start:
+      if (is_media) {
+        media_started_ = true;
+        obs::log(level_enum::debug, log_, "media channel {} is up ({})", e.chan->id, e.chan->name);
+      }
+      break;
+    case ari::event_type::stasis_end:
+    case ari::event_type::channel_destroyed:
+    case ari::event_type::channel_hangup_request:
+      if (is_caller && !caller_gone_) {
+        // Our own DELETE produces a soft hangup request first; the channel is
+        // still there until StasisEnd, so only StasisEnd/Destroyed count then.
+        if (e.type == ari::event_type::channel_hangup_request && e.soft) break;
+        caller_gone_ = true;
+        obs::log(level_enum::info, log_, "caller hung up ({}{})", e.type_name,
+                 e.cause && !e.soft ? ", cause " + std::to_string(e.cause) : std::string());
+        request_end(active_ ? outcome::completed : outcome::abandoned);
+      } else if (is_media && !media_gone_) {
+        if (e.type == ari::event_type::channel_hangup_request && e.soft) break;
+        if (e.type != ari::event_type::channel_hangup_request) media_gone_ = true;
+        if (!ending_) obs::log(level_enum::warn, log_, "media channel {} went away ({})", e.chan->id, e.type_name);
+        request_end(outcome::media_lost);
+      }
+      break;
+    case ari::event_type::channel_dtmf_received:
+      if (is_caller) {
+        ++dtmf_digits_;
+        obs::log(level_enum::debug, log_, "keypad digit {} ({} ms)", e.digit, e.duration_ms);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void call_session::request_end(std::string why) {
+  if (ending_) return;
+  ending_ = true;
+  outcome_ = std::move(why);
+  if (max_timer_) max_timer_->cancel();
+  // A running set-up notices ending_ after its current step and tears down
+  // itself, so the ids of whatever that step created are known.
+  if (!setup_running_) net::co_spawn(strand_, tear_down(), net::detached);
+}
+
+bool call_session::step_failed(const char* step, const ari::control_result& r) {
+  if (r.ok()) return false;
+  failure_ = std::string(step) + ": " + (r.ec ? r.message : std::to_string(r.status) + " " + r.message);
+  obs::log(level_enum::err, log_, "call set-up failed at {}", failure_);
+  if (!ending_) {
+    ending_ = true;
+    outcome_ = outcome::setup_failed;
+  }
+  return true;
+}
+
+net::awaitable<void> call_session::set_up() {
+  auto self = shared_from_this();
+  auto& control = deps_.control;
+  bool failed = false;
+  do {
+    if (deps_.options.auto_answer) {
+      auto r = co_await control.answer(caller_.id);
+      if (r.not_found() && !ending_) {
+        // The caller hung up before we answered; its StasisEnd may still be
+        // on its way. That is an abandoned call, not a fault.
+        caller_gone_ = true;
+        request_end(outcome::abandoned);
+      }
+      if (ending_ || (failed = step_failed("answer", r))) break;
+    }
+    bridge_requested_ = true;
+    auto br = co_await control.create_bridge(bridge_id_);
+    if (ending_ || (failed = step_failed("create bridge", br))) break;
+
+    error_code ec;
+    endpoint_ = deps_.make_media(strand_, ec);
+    if (!endpoint_) {
+      failed = true;
+      failure_ = "media endpoint: " + ec.message();
+      obs::log(level_enum::err, log_, "call set-up failed at {}", failure_);
+      ending_ = true;
+      outcome_ = outcome::setup_failed;
+      break;
+    }
+    ari::external_media_request req;
+    req.channel_id = media_channel_id_;
+    req.external_host = endpoint_->external_host();
+    req.format = deps_.media.format;
+    req.encapsulation = transport_encapsulation(deps_.media.transport);
+    req.transport = transport_name(deps_.media.transport);
+    media_requested_ = true;
+    auto em = co_await control.create_external_media(req);
+    if (ending_ || (failed = step_failed("externalMedia", em))) break;
+    endpoint_->set_peer(em.channel_vars);
+
+    auto add = co_await control.add_to_bridge(bridge_id_, {caller_.id, media_channel_id_});
+    if (ending_ || (failed = step_failed("add to bridge", add))) break;
+
+    active_ = true;
+    answered_ = std::chrono::steady_clock::now();
+    obs::log(level_enum::info, log_, "call connected: bridge {}, media channel {} via {}", bridge_id_,
+             media_channel_id_, req.external_host);
+    arm_max_duration();
+  } while (false);
+  setup_running_ = false;
+  if (ending_) co_await tear_down();
+}
+
+void call_session::arm_max_duration() {
+  max_timer_ = std::make_unique<net::steady_timer>(strand_, deps_.options.max_call_duration);
+  // A weak_ptr: a pending timer must never keep a finished call alive.
+  max_timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    obs::log(level_enum::info, self->log_, "maximum call duration of {} s reached",
+             self->deps_.options.max_call_duration.count());
+    self->request_end(outcome::max_duration);
+  });
+}
+
+net::awaitable<void> call_session::tear_down() {
+  auto self = shared_from_this();
+  auto& control = deps_.control;
+  auto report = [&](const char* what, const ari::control_result& r) {
+    if (!r.ok() && !r.not_found())
+      obs::log(level_enum::warn, log_, "teardown: {} failed: {} {}", what, r.status, r.message);
+  };
+  if (media_requested_ && !media_gone_) report("hang up media channel", co_await control.hangup(media_channel_id_, "normal"));
+  if (bridge_requested_) report("destroy bridge", co_await control.destroy_bridge(bridge_id_));
+  if (!caller_gone_) report("hang up caller", co_await control.hangup(caller_.id, "normal"));
+  media::media_stats stats;
+  if (endpoint_) {
+    stats = endpoint_->stats();
+    endpoint_->close();
+    endpoint_.reset();
+  }
+  auto now = std::chrono::steady_clock::now();
+  auto total = std::chrono::duration<double>(now - started_).count();
+  auto talk = active_ ? std::chrono::duration<double>(now - answered_).count() : 0.0;
+  obs::log(level_enum::info, log_,
+           "call summary: outcome={} duration={:.1f}s talk={:.1f}s packets_in={} packets_out={} "
+           "bytes_in={} foreign_dropped={} malformed={} dtmf={}{}",
+           outcome_, total, talk, stats.packets_in, stats.packets_out, stats.bytes_in, stats.foreign_dropped,
+           stats.malformed, dtmf_digits_, failure_.empty() ? std::string() : " failure=\"" + failure_ + "\"");
+  auto& m = deps_.metrics;
+  m.get_counter("calls_total", "Calls handled, by how they ended", {{"outcome", outcome_}}).inc();
+  m.get_counter("media_packets_in_total", "Media packets received from Asterisk").inc(stats.packets_in);
+  m.get_counter("media_packets_out_total", "Media packets sent to Asterisk").inc(stats.packets_out);
+  m.get_counter("media_foreign_dropped_total", "Media packets dropped: not from Asterisk").inc(stats.foreign_dropped);
+  m.get_counter("media_malformed_total", "Media packets dropped: malformed").inc(stats.malformed);
+  if (deps_.on_finished) deps_.on_finished(log_.call_id);
+}
+
+}  // namespace npcl::session
