@@ -12,6 +12,9 @@ namespace {
 
 using spdlog::level::level_enum;
 
+// Provisional outcome until tear_down() knows whether the caller was bridged.
+constexpr const char* caller_left = "caller_left";
+
 const char* transport_encapsulation(media::transport_kind t) {
   switch (t) {
     case media::transport_kind::audiosocket: return "audiosocket";
@@ -98,7 +101,9 @@ void call_session::handle_event(const ari::event& e) {
         caller_gone_ = true;
         obs::log(level_enum::info, log_, "caller hung up ({}{})", e.type_name,
                  e.cause && !e.soft ? ", cause " + std::to_string(e.cause) : std::string());
-        request_end(active_ ? outcome::completed : outcome::abandoned);
+        // Whether the caller got through is only known once an in-flight
+        // addChannel answers, so tear_down() picks completed/abandoned.
+        request_end(caller_left);
       } else if (is_media && !media_gone_) {
         if (e.type == ari::event_type::channel_hangup_request && e.soft) break;
         if (e.type != ari::event_type::channel_hangup_request) media_gone_ = true;
@@ -179,6 +184,7 @@ net::awaitable<void> call_session::set_up() {
     endpoint_->set_peer(em.channel_vars);
 
     auto add = co_await control.add_to_bridge(bridge_id_, {caller_.id, media_channel_id_});
+    bridged_ = add.ok();
     if (ending_ || (failed = step_failed("add to bridge", add))) break;
 
     active_ = true;
@@ -206,6 +212,7 @@ void call_session::arm_max_duration() {
 net::awaitable<void> call_session::tear_down() {
   auto self = shared_from_this();
   auto& control = deps_.control;
+  if (outcome_ == caller_left) outcome_ = bridged_ ? outcome::completed : outcome::abandoned;
   auto report = [&](const char* what, const ari::control_result& r) {
     if (!r.ok() && !r.not_found())
       obs::log(level_enum::warn, log_, "teardown: {} failed: {} {}", what, r.status, r.message);

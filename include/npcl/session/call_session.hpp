@@ -93,6 +93,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::chrono::steady_clock::time_point answered_;   ///< when set-up completed
   bool setup_running_ = false;      ///< set_up() is between two awaits
   bool active_ = false;             ///< set-up completed
+  bool bridged_ = false;            ///< Asterisk confirmed both channels in the bridge
   bool ending_ = false;             ///< teardown requested or running
   bool bridge_requested_ = false;   ///< POST /bridges was sent (maybe created)
   bool media_requested_ = false;    ///< POST externalMedia was sent (maybe created)
