@@ -40,6 +40,9 @@ struct rtp_endpoint::impl : std::enable_shared_from_this<impl> {
   udp::socket socket_;
   port_lease lease_;                  // returned to the allocator with the endpoint
   std::string advertise_host_;        // host part of external_host
+  std::string format_name_;           // AUDIO_FORMAT
+  audio::audio_format format_;        // decoded call audio
+  media_handlers handlers_;
   udp::endpoint peer_;                // where Asterisk sends from and listens
   bool peer_known_ = false;           // peer_ is set (from channelvars or first packet)
   bool peer_from_vars_ = false;       // peer_ came from UNICASTRTP_LOCAL_*
@@ -95,6 +98,8 @@ std::unique_ptr<rtp_endpoint> rtp_endpoint::open(executor ex, const media_option
     if (ec == net::error::address_in_use) continue;
     if (ec) return nullptr;
     i->advertise_host_ = options.advertise_host.empty() ? options.bind_host : options.advertise_host;
+    i->format_name_ = options.format;
+    i->format_ = audio::audio_format{options.sample_rate, 1, 20};
     net::co_spawn(ex, i->receive_loop(), net::detached);
     return std::unique_ptr<rtp_endpoint>(new rtp_endpoint(std::move(i)));
   }
@@ -106,11 +111,22 @@ rtp_endpoint::rtp_endpoint(std::shared_ptr<impl> i) : impl_(std::move(i)) {}
 
 rtp_endpoint::~rtp_endpoint() { close(); }
 
-std::string rtp_endpoint::external_host() const {
+external_media_params rtp_endpoint::external_media() const {
   const auto& h = impl_->advertise_host_;
   std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
-  return host + ":" + std::to_string(impl_->lease_.port());
+  external_media_params p;
+  p.external_host = host + ":" + std::to_string(impl_->lease_.port());
+  p.format = impl_->format_name_;
+  p.encapsulation = "rtp";
+  p.transport = "udp";
+  return p;
 }
+
+void rtp_endpoint::start(media_handlers h) { impl_->handlers_ = std::move(h); }
+
+audio::audio_format rtp_endpoint::format() const { return impl_->format_; }
+
+void rtp_endpoint::send(const audio::frame&, bool) {}
 
 void rtp_endpoint::set_peer(const std::map<std::string, std::string>& vars) {
   auto addr_it = vars.find("UNICASTRTP_LOCAL_ADDRESS");

@@ -15,22 +15,6 @@ using spdlog::level::level_enum;
 // Provisional outcome until tear_down() knows whether the caller was bridged.
 constexpr const char* caller_left = "caller_left";
 
-const char* transport_encapsulation(media::transport_kind t) {
-  switch (t) {
-    case media::transport_kind::audiosocket: return "audiosocket";
-    case media::transport_kind::websocket: return "none";
-    default: return "rtp";
-  }
-}
-
-const char* transport_name(media::transport_kind t) {
-  switch (t) {
-    case media::transport_kind::audiosocket: return "tcp";
-    case media::transport_kind::websocket: return "websocket";
-    default: return "udp";
-  }
-}
-
 }  // namespace
 
 call_session::call_session(executor strand, deps d, ari::channel caller)
@@ -172,16 +156,20 @@ net::awaitable<void> call_session::set_up() {
       outcome_ = outcome::setup_failed;
       break;
     }
+    auto params = endpoint_->external_media();
     ari::external_media_request req;
     req.channel_id = media_channel_id_;
-    req.external_host = endpoint_->external_host();
-    req.format = deps_.media.format;
-    req.encapsulation = transport_encapsulation(deps_.media.transport);
-    req.transport = transport_name(deps_.media.transport);
+    req.external_host = params.external_host;
+    req.format = params.format;
+    req.encapsulation = params.encapsulation;
+    req.transport = params.transport;
+    req.connection_type = params.connection_type;
+    req.data = params.data;
     media_requested_ = true;
     auto em = co_await control.create_external_media(req);
     if (ending_ || (failed = step_failed("externalMedia", em))) break;
     endpoint_->set_peer(em.channel_vars);
+    start_media();
 
     auto add = co_await control.add_to_bridge(bridge_id_, {caller_.id, media_channel_id_});
     bridged_ = add.ok();
@@ -196,6 +184,25 @@ net::awaitable<void> call_session::set_up() {
   setup_running_ = false;
   if (ending_) co_await tear_down();
 }
+
+void call_session::start_media() {
+  media::media_handlers h;
+  h.on_audio = [weak = weak_from_this()](audio::frame f) {
+    if (auto self = weak.lock()) self->on_caller_audio(std::move(f));
+  };
+  h.on_dtmf = [weak = weak_from_this()](char digit) {
+    if (auto self = weak.lock()) obs::log(level_enum::debug, self->log_, "keypad digit {} (media)", digit);
+  };
+  h.on_closed = [weak = weak_from_this()](error_code ec) {
+    auto self = weak.lock();
+    if (!self || self->ending_) return;
+    obs::log(level_enum::warn, self->log_, "media connection closed by Asterisk: {}", ec.message());
+    self->request_end(outcome::media_lost);
+  };
+  endpoint_->start(std::move(h));
+}
+
+void call_session::on_caller_audio(audio::frame f) { ++frames_in_; }
 
 void call_session::arm_max_duration() {
   max_timer_ = std::make_unique<net::steady_timer>(strand_, deps_.options.max_call_duration);

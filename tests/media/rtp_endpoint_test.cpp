@@ -64,7 +64,7 @@ TEST_F(rtp_endpoint_test, accepts_asterisk_and_drops_foreign_and_malformed_packe
   error_code ec;
   auto ep = on_loop([&] { return rtp_endpoint::open(ioc_.get_executor(), options_, ports, ec); });
   ASSERT_TRUE(ep) << ec.message();
-  EXPECT_EQ(ep->external_host(), "127.0.0.1:" + std::to_string(ep->local_port()));
+  EXPECT_EQ(ep->external_media().external_host, "127.0.0.1:" + std::to_string(ep->local_port()));
 
   net::io_context client;
   udp::socket asterisk(client, udp::endpoint(net::ip::make_address("127.0.0.1"), 0));

@@ -21,8 +21,11 @@ class rtp_endpoint final : public media_endpoint {
                                             std::shared_ptr<port_allocator> ports, error_code& ec);
   ~rtp_endpoint() override;
 
-  std::string external_host() const override;
+  external_media_params external_media() const override;
   void set_peer(const std::map<std::string, std::string>& channel_vars) override;
+  void start(media_handlers h) override;
+  audio::audio_format format() const override;
+  void send(const audio::frame& f, bool first_of_spurt) override;
   media_stats stats() const override;
   void close() override;
   /// The bound local UDP port.

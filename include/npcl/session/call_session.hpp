@@ -80,6 +80,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void request_end(std::string why);
   bool step_failed(const char* step, const ari::control_result& r);
   void arm_max_duration();
+  void start_media();
+  void on_caller_audio(audio::frame f);
 
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
@@ -103,6 +105,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::string outcome_;             ///< why the call ended
   std::string failure_;             ///< the failed step and Asterisk's message
   int dtmf_digits_ = 0;             ///< keypad digits received
+  std::uint64_t frames_in_ = 0;     ///< caller audio frames delivered by the endpoint
 };
 
 }  // namespace npcl::session
