@@ -11,7 +11,7 @@ namespace {
 
 std::string fixtures() {
   const char* dir = std::getenv("NPCL_FIXTURES");
-  return dir ? dir : "../shared/fixtures";
+  return dir ? dir : "tests/fixtures";
 }
 
 std::vector<std::string> lines_of(const std::string& path) {

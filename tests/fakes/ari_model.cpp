@@ -888,11 +888,12 @@ void ari_model::complete_dial(const std::string& channel_id) {
   s.emit_channel(*c, json::object(), "StasisStart", json{{"args", c->stasis_args}});
 }
 
-std::string ari_model::place_call(const std::string& caller_number, const std::string& caller_name) {
+std::string ari_model::place_call(const std::string& caller_number, const std::string& caller_name,
+                                  const std::vector<std::string>& args, const std::string& exten) {
   state& s = *s_;
   if (!s.active_apps.count(s.default_app)) return {};  // "Stasis app doesn't exist"
   char base[64];
-  std::snprintf(base, sizeof base, "Local/1000@default-%08x", s.local_counter++);
+  std::snprintf(base, sizeof base, "Local/%s@default-%08x", exten.c_str(), s.local_counter++);
   const std::string created = now_timestamp();
   state::channel one;
   one.seq = s.seq++;
@@ -914,10 +915,11 @@ std::string ari_model::place_call(const std::string& caller_number, const std::s
   two.id = s.new_channel_id();
   two.name = std::string(base) + ";2";
   two.context = "default";
-  two.exten = "1000";
+  two.exten = exten;
   two.priority = 3;
   two.app_name = "Stasis";
   two.app_data = s.default_app;
+  for (const auto& a : args) two.app_data += "," + a;
   two.app = s.default_app;
   two.in_stasis = true;
   one.partner_id = two.id;
@@ -926,7 +928,7 @@ std::string ari_model::place_call(const std::string& caller_number, const std::s
   const std::string id = two.id;
   s.channels.emplace(one.id, std::move(one));
   auto& stored = s.channels.emplace(id, std::move(two)).first->second;
-  s.emit_channel(stored, json::object(), "StasisStart", json{{"args", json::array()}});
+  s.emit_channel(stored, json::object(), "StasisStart", json{{"args", args}});
   return id;
 }
 

@@ -45,7 +45,9 @@ class ari_model {
 
   /// A call to extension 1000: creates the Local;1/;2 pair and sends StasisStart for ;2.
   /// Returns the ;2 id, or "" (creating nothing) when the application has no events socket.
-  std::string place_call(const std::string& caller_number, const std::string& caller_name);
+  /// `args` are the Stasis() arguments after the app name (e.g. {"media-test"} for extension 1001).
+  std::string place_call(const std::string& caller_number, const std::string& caller_name,
+                         const std::vector<std::string>& args = {}, const std::string& exten = "1000");
   /// The caller hangs up channel `id` (cause 16). Returns false if there is no such channel.
   bool caller_hangup(const std::string& id);
   /// The caller presses `digit` on channel `id`. Returns false if it is not in Stasis.

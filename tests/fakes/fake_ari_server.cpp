@@ -409,9 +409,10 @@ std::uint16_t fake_ari_server::port() const { return impl_->port; }
 
 std::string fake_ari_server::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port) + "/ari"; }
 
-std::string fake_ari_server::place_call(std::string caller_number, std::string caller_name) {
+std::string fake_ari_server::place_call(std::string caller_number, std::string caller_name,
+                                        std::vector<std::string> args, std::string exten) {
   std::lock_guard lk(impl_->mu);
-  std::string id = impl_->model.place_call(caller_number, caller_name);
+  std::string id = impl_->model.place_call(caller_number, caller_name, args, exten);
   impl_->trace(id.empty() ? "call to 1000 failed: no events socket for " + impl_->opts.app
                           : "call to 1000 from " + caller_number + " is channel " + id);
   impl_->cv.notify_all();

@@ -1,7 +1,7 @@
 #pragma once
 // An in-process Asterisk 23.4.1 ARI peer for tests: REST under /ari and the events WebSocket
 // on 127.0.0.1, answering with the statuses, bodies, headers and event sequences captured
-// from a real Asterisk (../shared/fixtures/asterisk). It runs its own io_context on its own
+// from a real Asterisk (tests/fixtures/asterisk). It runs its own io_context on its own
 // thread, so a test thread may block in the wait_for_x calls while the daemon talks to it.
 //
 // Not emulated: media (no RTP/AudioSocket/WebSocket audio flows), originate, playback,
@@ -39,7 +39,8 @@ class fake_ari_server {
   /// (only ;2 enters Stasis: state Up, args [], dialplan app_name Stasis) and sends
   /// StasisStart for ;2. Returns the ;2 channel id. With no events socket connected for the
   /// app, Stasis() fails as the real one does: returns "" and creates nothing.
-  std::string place_call(std::string caller_number = "5551000", std::string caller_name = "Held Caller");
+  std::string place_call(std::string caller_number = "5551000", std::string caller_name = "Held Caller",
+                         std::vector<std::string> args = {}, std::string exten = "1000");
   /// The caller hangs up: ChannelHangupRequest (cause 16, no "soft") → ChannelLeftBridge if
   /// bridged → StasisEnd; no ChannelDestroyed for a dialplan channel. The pair disappears.
   void caller_hangup(const std::string& channel_id);
