@@ -77,7 +77,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
     });
   }
 
-  void start_call(const ari::channel& caller) {
+  void start_call(const ari::channel& caller, const std::vector<std::string>& args) {
     std::shared_ptr<call_session> session;
     {
       std::lock_guard lock(mutex);
@@ -89,7 +89,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
                              }};
-        session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller);
+        session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
         by_channel[session->media_channel_id()] = session->id();
@@ -191,7 +191,7 @@ void call_manager::on_event(const ari::event& e) {
     }, net::detached);
     return;
   }
-  state_->start_call(*e.chan);
+  state_->start_call(*e.chan, e.args);
 }
 
 void call_manager::on_connected() { net::co_spawn(state_->ioc, state_->reconcile(), net::detached); }

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "npcl/obs/metrics.hpp"
 #include "npcl/util/ids.hpp"
 
@@ -17,10 +19,11 @@ constexpr const char* caller_left = "caller_left";
 
 }  // namespace
 
-call_session::call_session(executor strand, deps d, ari::channel caller)
+call_session::call_session(executor strand, deps d, ari::channel caller, std::vector<std::string> args)
     : strand_(std::move(strand)),
       deps_(std::move(d)),
       caller_(std::move(caller)),
+      echo_(std::find(args.begin(), args.end(), "media-test") != args.end()),
       log_{util::make_uuid(), caller_.id},
       bridge_id_(util::make_uuid()),
       media_channel_id_(util::make_uuid()),

@@ -53,8 +53,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
     std::function<void(const std::string& call_id)> on_finished;  ///< after teardown, on the strand
   };
 
-  /// `caller` is the channel from the StasisStart that brought the call.
-  call_session(executor strand, deps d, ari::channel caller);
+  /// `caller` is the channel from the StasisStart that brought the call and
+  /// `args` its Stasis() arguments: "media-test" (extension 1001) makes the
+  /// call an echo of the caller's own audio through the whole media path.
+  call_session(executor strand, deps d, ari::channel caller, std::vector<std::string> args = {});
   ~call_session();
 
   /// Begins set-up (posted to the strand).
@@ -86,6 +88,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
   ari::channel caller_;             ///< the caller's channel as it entered Stasis
+  bool echo_ = false;               ///< media-test call: caller audio is played back to the caller
   obs::log_context log_;            ///< call id + caller channel id for every log line
   std::string bridge_id_;           ///< chosen before POST /bridges
   std::string media_channel_id_;    ///< chosen before POST /channels/externalMedia
