@@ -214,7 +214,8 @@ class rtp_endpoint_test : public testing::Test {
     work_thread_.join();
   }
   // Opens ep_ on a port of `first`..first+9 for `format` at `rate`, peer at
-  // 127.0.0.1:`peer_port`, delivering audio into frames_.
+  // 127.0.0.1:`peer_port` (0: channelvars without the UNICASTRTP_* pair),
+  // delivering audio into frames_.
   void open(std::uint16_t first, std::uint16_t peer_port, std::string format = "ulaw", int rate = 8000) {
     options_.format = std::move(format);
     options_.sample_rate = rate;
@@ -223,7 +224,11 @@ class rtp_endpoint_test : public testing::Test {
     ep_ = on_loop([&] { return rtp_endpoint::open(ioc_.get_executor(), options_, ports, ec); });
     ASSERT_TRUE(ep_) << ec.message();
     on_loop([&] {
-      ep_->set_peer({{"UNICASTRTP_LOCAL_ADDRESS", "127.0.0.1"}, {"UNICASTRTP_LOCAL_PORT", std::to_string(peer_port)}});
+      if (peer_port != 0) {
+        ep_->set_peer({{"UNICASTRTP_LOCAL_ADDRESS", "127.0.0.1"}, {"UNICASTRTP_LOCAL_PORT", std::to_string(peer_port)}});
+      } else {
+        ep_->set_peer({{"STASISSTATUS", ""}});
+      }
       media_handlers h;
       h.on_audio = [this](audio::frame f) {
         std::lock_guard lock(mu_);
@@ -492,6 +497,26 @@ TEST_F(rtp_endpoint_test, frames_sent_arrive_with_continuous_sequence_and_timest
   auto s = stats();
   EXPECT_EQ(s.packets_out, 50u);
   EXPECT_EQ(s.bytes_out, 50u * 160u);
+  // After a pause the playout flags the next frame: it carries the marker.
+  send_frames(tone(8000, 2 * 160), 8000, 160);
+  ASSERT_TRUE(peer.wait_for_received(52, 5s));
+  const auto more = peer.received();
+  EXPECT_TRUE(more[50].marker);
+  EXPECT_FALSE(more[51].marker);
+  EXPECT_EQ(static_cast<std::uint16_t>(more[50].sequence - more[49].sequence), 1);
+}
+
+TEST_F(rtp_endpoint_test, without_asterisks_address_it_answers_the_first_source_and_drops_until_then) {
+  fakes::rtp_peer peer;
+  open(43310, 0);
+  send_frames(tone(8000, 160), 8000, 160);  // nowhere to send yet
+  EXPECT_EQ(stats().packets_out, 0u);
+  peer.set_target(ep_->local_port());
+  peer.play(tone(8000, 160));
+  ASSERT_TRUE(wait_frames(1));
+  send_frames(tone(8000, 160), 8000, 160);
+  ASSERT_TRUE(peer.wait_for_received(1, 5s));
+  EXPECT_EQ(stats().packets_out, 1u);
 }
 
 TEST_F(rtp_endpoint_test, slin16_goes_back_as_8khz_l16_which_asterisk_plays) {
