@@ -7,6 +7,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 
 #include <cmath>
 #include <condition_variable>
@@ -95,6 +97,75 @@ link_config phone_config(int rate = 8000) {
   c.tools.push_back({"get_bill", "Latest bill", R"({"type":"object","properties":{"account":{"type":"string"}}})"});
   return c;
 }
+
+// An HTTP CONNECT proxy on 127.0.0.1 for one tunnel: records the request
+// header, then answers `answer` and, on 200, splices bytes both ways.
+struct connect_proxy : std::enable_shared_from_this<connect_proxy> {
+  using tcp = net::ip::tcp;
+  connect_proxy(net::io_context& ioc, std::string answer)
+      : acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0}), down(ioc), up(ioc), answer(std::move(answer)) {}
+
+  void start() {
+    acceptor.async_accept(down, [self = shared_from_this()](error_code ec) {
+      if (!ec) self->read_request();
+    });
+  }
+  std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+  std::string header() {
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+  void stop() {
+    error_code ignored;
+    acceptor.close(ignored);
+    down.close(ignored);
+    up.close(ignored);
+  }
+
+  void read_request() {
+    net::async_read_until(down, net::dynamic_buffer(buffer), "\r\n\r\n", [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (ec) return;
+      std::string line = self->buffer.substr(0, self->buffer.find("\r\n"));
+      {
+        std::lock_guard lock(self->mutex);
+        self->seen = self->buffer.substr(0, n);
+      }
+      // "CONNECT 127.0.0.1:<port> HTTP/1.1"
+      auto target = line.substr(8, line.find(' ', 8) - 8);
+      auto port = static_cast<std::uint16_t>(std::stoi(target.substr(target.rfind(':') + 1)));
+      self->up.async_connect({net::ip::make_address("127.0.0.1"), port}, [self](error_code ec) {
+        if (ec) return;
+        net::async_write(self->down, net::buffer(self->answer), [self](error_code ec, std::size_t) {
+          if (ec || self->answer.find(" 200 ") == std::string::npos) return;
+          self->splice(self->down, self->up, self->to_up);
+          self->splice(self->up, self->down, self->to_down);
+        });
+      });
+    });
+  }
+  void splice(tcp::socket& from, tcp::socket& to, std::array<char, 4096>& chunk) {
+    from.async_read_some(net::buffer(chunk), [self = shared_from_this(), &from, &to, &chunk](error_code ec, std::size_t n) {
+      if (ec) {
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_both, ignored);
+        return;
+      }
+      net::async_write(to, net::buffer(chunk.data(), n), [self, &from, &to, &chunk](error_code ec, std::size_t) {
+        if (!ec) self->splice(from, to, chunk);
+      });
+    });
+  }
+
+  tcp::acceptor acceptor;          // listens for the one client
+  tcp::socket down;                // towards the client
+  tcp::socket up;                  // towards the fake server
+  std::string answer;              // status line and header sent back
+  std::string buffer;              // the CONNECT request as read
+  std::array<char, 4096> to_up{};  // bytes in flight client → server
+  std::array<char, 4096> to_down{};  // bytes in flight server → client
+  std::mutex mutex;                // guards seen
+  std::string seen;                // the request header received
+};
 
 // One io_context thread and a strand, as the daemon runs a call.
 class client_test : public testing::Test {
@@ -412,6 +483,36 @@ TEST_F(client_test, audio_beyond_the_queue_is_dropped_oldest_first_and_counted) 
   };
   EXPECT_EQ(first_byte(received[1].raw), audio::ulaw_encode(std::int16_t{9000}));
   EXPECT_EQ(first_byte(received[2].raw), audio::ulaw_encode(std::int16_t{10000}));
+}
+
+TEST_F(client_test, https_proxy_tunnel_carries_the_connection) {
+  fakes::fake_realtime_server fake;
+  auto proxy = std::make_shared<connect_proxy>(ioc_, "HTTP/1.1 200 Connection established\r\n\r\n");
+  proxy->start();
+  auto o = options_for(fake);
+  o.https_proxy = "http://user:pw@127.0.0.1:" + std::to_string(proxy->port());
+  start(o);
+  ASSERT_TRUE(rec_.wait([&] { return rec_.ready; }, "on_ready through the proxy"));
+  auto header = proxy->header();
+  EXPECT_EQ(header.rfind("CONNECT 127.0.0.1:" + std::to_string(fake.port()) + " HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(header.find("Proxy-Authorization: Basic dXNlcjpwdw==\r\n"), std::string::npos);  // user:pw
+  on_strand([&] { proxy->stop(); });
+}
+
+TEST_F(client_test, proxy_refusal_ends_the_link_with_its_status_line) {
+  fakes::fake_realtime_server fake;
+  auto proxy = std::make_shared<connect_proxy>(ioc_, "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+  proxy->start();
+  auto o = options_for(fake);
+  o.https_proxy = "127.0.0.1:" + std::to_string(proxy->port());
+  start(o);
+  ASSERT_TRUE(rec_.wait([&] { return rec_.closed.has_value(); }, "on_closed"));
+  std::lock_guard lock(rec_.mutex);
+  EXPECT_EQ(*rec_.closed, make_error_code(errc::proxy_refused));
+  ASSERT_EQ(rec_.errors.size(), 1u);
+  EXPECT_NE(rec_.errors[0].message.find("407"), std::string::npos);
+  EXPECT_EQ(fake.handshakes().size(), 0u);
+  on_strand([&] { proxy->stop(); });
 }
 
 TEST_F(client_test, no_handler_runs_after_close) {
