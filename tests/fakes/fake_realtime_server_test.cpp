@@ -621,5 +621,25 @@ TEST(FakeRealtime, FaultsDropRefuseAndInjectErrors) {
   EXPECT_EQ(raw_upgrade(fake.port(), k_ga).first, 503u);
 }
 
+TEST(FakeRealtime, DelayedResponsesStartLateAndConnectionsCloseWithTheChosenCode) {
+  fake_realtime_server fake;
+  fake.delay_responses(300ms);
+  auto c = open(fake, k_ga);
+  ASSERT_EQ(c->next()["type"], "session.created");
+  const auto t0 = std::chrono::steady_clock::now();
+  c->send({{"type", "response.create"}});
+  ASSERT_FALSE(c->until("response.created").is_null());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+  ASSERT_FALSE(c->until("response.done").is_null());
+
+  // The session's end as OpenAI reports it: an error, then a close.
+  fake.send_error("invalid_request_error", "session_expired", "Your session hit the maximum duration of 60 minutes.");
+  fake.close_connections(1000, "session expired");
+  EXPECT_EQ(c->until("error")["error"]["code"], "session_expired");
+  EXPECT_TRUE(c->next().is_null());
+  EXPECT_EQ(c->close_code(), 1000);
+  EXPECT_TRUE(fake.wait_for_no_connections(2s));
+}
+
 }  // namespace
 }  // namespace npcl::fakes
