@@ -15,8 +15,11 @@
 #include "npcl/ari/rest_client.hpp"
 #include "npcl/http/health_routes.hpp"
 #include "npcl/http/server.hpp"
+#include "npcl/media/audiosocket_endpoint.hpp"
+#include "npcl/media/audiosocket_server.hpp"
 #include "npcl/media/port_allocator.hpp"
 #include "npcl/media/rtp_endpoint.hpp"
+#include "npcl/media/websocket_endpoint.hpp"
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
 #include "npcl/session/call_manager.hpp"
@@ -30,9 +33,7 @@ struct daemon::impl {
         control(rest, settings.ari.app),
         ports(std::make_shared<media::port_allocator>(settings.media.rtp_port_min, settings.media.rtp_port_max)),
         manager(ioc, control,
-                [this](executor strand, error_code& ec) -> std::unique_ptr<media::media_endpoint> {
-                  return media::rtp_endpoint::open(std::move(strand), settings.media, ports, ec);
-                },
+                [this](executor strand, error_code& ec) { return open_endpoint(std::move(strand), ec); },
                 settings.session, settings.media, metrics),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
@@ -48,7 +49,8 @@ struct daemon::impl {
   obs::metrics_registry metrics;
   ari::rest_client rest;
   ari::rest_call_control control;
-  std::shared_ptr<media::port_allocator> ports;
+  std::shared_ptr<media::port_allocator> ports;        // RTP: the per-call UDP port range
+  std::shared_ptr<media::audiosocket_server> audiosocket;  // AudioSocket: the one TCP listener
   session::call_manager manager;
   ari::events_client events;
   http::server http_server;
@@ -59,6 +61,33 @@ struct daemon::impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> started{false};
   bool finished = false;                  // finish() ran (only touched on ioc via post)
+
+  std::unique_ptr<media::media_endpoint> open_endpoint(executor strand, error_code& ec) {
+    switch (settings.media.transport) {
+      case media::transport_kind::audiosocket:
+        return media::audiosocket_endpoint::open(std::move(strand), settings.media, audiosocket, ec,
+                                                 settings.ari.connect_timeout);
+      case media::transport_kind::websocket: {
+        media::websocket_endpoint::server asterisk;
+        asterisk.host = settings.ari.host;
+        asterisk.port = settings.ari.port;
+        asterisk.username = settings.ari.username;
+        asterisk.password = settings.ari.password;
+        asterisk.connect_timeout = settings.ari.connect_timeout;
+        return std::make_unique<media::websocket_endpoint>(std::move(strand), settings.media, asterisk);
+      }
+      default:
+        return media::rtp_endpoint::open(std::move(strand), settings.media, ports, ec);
+    }
+  }
+
+  // Problems only visible once transport and format are combined; they stop
+  // the daemon like a bad setting does.
+  std::string media_problem() const {
+    if (settings.media.transport == media::transport_kind::audiosocket)
+      return media::audiosocket_endpoint::format_problem(settings.media);
+    return {};
+  }
 
   void wait_signal() {
     signals.async_wait([this](error_code ec, int signo) {
@@ -100,6 +129,7 @@ struct daemon::impl {
     signals.cancel(ignored);
     events.stop();
     http_server.stop();
+    if (audiosocket) audiosocket->stop();
     rest.shutdown();
     work.reset();
     spdlog::info("all calls ended; exiting");
@@ -123,9 +153,20 @@ daemon::~daemon() = default;
 
 int daemon::run() {
   auto& d = *impl_;
-  if (d.settings.media.transport != media::transport_kind::rtp) {
-    spdlog::critical("EXTERNAL_MEDIA_TRANSPORT: only rtp is available in this build");
-    return 1;
+  if (auto problem = d.media_problem(); !problem.empty()) {
+    spdlog::critical("{}", problem);
+    return 2;
+  }
+  if (d.settings.media.transport == media::transport_kind::rtp) {
+    if (auto note = media::rtp_endpoint::send_back_note(d.settings.media); !note.empty()) spdlog::warn("{}", note);
+  }
+  if (d.settings.media.transport == media::transport_kind::audiosocket) {
+    d.audiosocket = std::make_shared<media::audiosocket_server>(d.ioc.get_executor(), d.settings.media);
+    if (auto ec = d.audiosocket->start()) {
+      spdlog::critical("EXTERNAL_MEDIA_PORT {}: cannot listen on {} for AudioSocket: {}", d.settings.media.listen_port,
+                       d.settings.media.bind_host, ec.message());
+      return 1;
+    }
   }
   http::add_health_routes(
       d.http_server, [&d] { return d.events.connected() && !d.draining.load(); },

@@ -14,6 +14,9 @@ namespace {
 
 using spdlog::level::level_enum;
 
+// 60 s of assistant audio at 20 ms: a response never needs more queued.
+constexpr std::size_t max_playout_frames = 3000;
+
 // Provisional outcome until tear_down() knows whether the caller was bridged.
 constexpr const char* caller_left = "caller_left";
 
@@ -203,9 +206,21 @@ void call_session::start_media() {
     self->request_end(outcome::media_lost);
   };
   endpoint_->start(std::move(h));
+  // The sink runs on this strand; endpoint_ outlives playout_ (both reset in
+  // tear_down, playout first).
+  playout_ = std::make_unique<media::playout>(strand_, endpoint_->format(), max_playout_frames,
+                                              [this](const audio::frame& f, bool first) {
+                                                if (endpoint_) endpoint_->send(f, first);
+                                              });
+  if (echo_) obs::log(level_enum::info, log_, "media test call: the caller hears their own audio");
 }
 
-void call_session::on_caller_audio(audio::frame f) { ++frames_in_; }
+void call_session::on_caller_audio(audio::frame f) {
+  ++frames_in_;
+  // Extension 1001 proves the whole media path (decode, pacing, encode)
+  // without a model: what the caller says comes back.
+  if (echo_ && playout_ && !ending_) playout_->push("echo", f.samples);
+}
 
 void call_session::arm_max_duration() {
   max_timer_ = std::make_unique<net::steady_timer>(strand_, deps_.options.max_call_duration);
@@ -230,6 +245,12 @@ net::awaitable<void> call_session::tear_down() {
   if (media_requested_ && !media_gone_) report("hang up media channel", co_await control.hangup(media_channel_id_, "normal"));
   if (bridge_requested_) report("destroy bridge", co_await control.destroy_bridge(bridge_id_));
   if (!caller_gone_) report("hang up caller", co_await control.hangup(caller_.id, "normal"));
+  media::playout_stats played;
+  if (playout_) {
+    played = playout_->stats();
+    playout_->stop();
+    playout_.reset();
+  }
   media::media_stats stats;
   if (endpoint_) {
     stats = endpoint_->stats();
@@ -240,16 +261,29 @@ net::awaitable<void> call_session::tear_down() {
   auto total = std::chrono::duration<double>(now - started_).count();
   auto talk = active_ ? std::chrono::duration<double>(now - answered_).count() : 0.0;
   obs::log(level_enum::info, log_,
-           "call summary: outcome={} duration={:.1f}s talk={:.1f}s packets_in={} packets_out={} "
-           "bytes_in={} foreign_dropped={} malformed={} dtmf={}{}",
-           outcome_, total, talk, stats.packets_in, stats.packets_out, stats.bytes_in, stats.foreign_dropped,
-           stats.malformed, dtmf_digits_, failure_.empty() ? std::string() : " failure=\"" + failure_ + "\"");
+           "call summary: outcome={} duration={:.1f}s talk={:.1f}s packets_in={} packets_out={} lost={} "
+           "reordered={} duplicated={} late={} jitter_ms={:.1f} foreign_dropped={} malformed={} "
+           "frames_played={} late_sends={} underruns={} playout_dropped={} dtmf={}{}",
+           outcome_, total, talk, stats.packets_in, stats.packets_out, stats.lost, stats.reordered,
+           stats.duplicated, stats.late, stats.jitter_ms, stats.foreign_dropped, stats.malformed,
+           played.frames_sent, played.late_sends, played.underruns, played.dropped_frames, dtmf_digits_,
+           failure_.empty() ? std::string() : " failure=\"" + failure_ + "\"");
   auto& m = deps_.metrics;
   m.get_counter("calls_total", "Calls handled, by how they ended", {{"outcome", outcome_}}).inc();
   m.get_counter("media_packets_in_total", "Media packets received from Asterisk").inc(stats.packets_in);
   m.get_counter("media_packets_out_total", "Media packets sent to Asterisk").inc(stats.packets_out);
   m.get_counter("media_foreign_dropped_total", "Media packets dropped: not from Asterisk").inc(stats.foreign_dropped);
   m.get_counter("media_malformed_total", "Media packets dropped: malformed").inc(stats.malformed);
+  m.get_counter("media_lost_total", "RTP packets never received (concealed)").inc(stats.lost);
+  m.get_counter("media_reordered_total", "RTP packets put back in order").inc(stats.reordered);
+  m.get_counter("media_duplicated_total", "RTP duplicates dropped").inc(stats.duplicated);
+  m.get_counter("media_late_total", "RTP packets arriving after their slot was concealed").inc(stats.late);
+  m.get_counter("playout_frames_total", "Assistant frames sent to callers").inc(played.frames_sent);
+  m.get_counter("playout_late_sends_total", "Frames sent more than 2 ms after their deadline").inc(played.late_sends);
+  m.get_counter("playout_underruns_total", "Times playout ran dry inside an item").inc(played.underruns);
+  m.get_counter("playout_dropped_total", "Frames dropped because the playout queue was full").inc(played.dropped_frames);
+  m.get_histogram("media_jitter_ms", "RTP interarrival jitter per call at its end, milliseconds",
+                  {1, 2, 5, 10, 20, 40, 80, 160}).observe(stats.jitter_ms);
   if (deps_.on_finished) deps_.on_finished(log_.call_id);
 }
 

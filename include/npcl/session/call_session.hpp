@@ -8,6 +8,7 @@
 #include "npcl/ari/event.hpp"
 #include "npcl/media/media_endpoint.hpp"
 #include "npcl/media/media_options.hpp"
+#include "npcl/media/playout.hpp"
 #include "npcl/obs/log.hpp"
 #include "npcl/session/session_options.hpp"
 #include <boost/asio/steady_timer.hpp>
@@ -93,6 +94,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::string bridge_id_;           ///< chosen before POST /bridges
   std::string media_channel_id_;    ///< chosen before POST /channels/externalMedia
   std::unique_ptr<media::media_endpoint> endpoint_;  ///< the call's audio socket
+  std::unique_ptr<media::playout> playout_;          ///< paces audio to the caller, one frame per ptime
   std::unique_ptr<net::steady_timer> max_timer_;     ///< MAX_CALL_DURATION
   std::chrono::steady_clock::time_point started_;    ///< StasisStart time
   std::chrono::steady_clock::time_point answered_;   ///< when set-up completed
