@@ -742,6 +742,7 @@ struct fake_realtime_server::impl {
           return send_error({"invalid_value", "Item with item_id '" + p + "' not found.", "previous_item_id"}, eid);
         prev_id = p == "root" ? json(nullptr) : json(p);
       }
+      if (item.contains("id") && !item["id"].is_string()) return send_error(invalid_type("item.id", "a string"), eid);
       json stored = item;
       if (!stored.contains("id")) stored["id"] = srv.next_id("item_");
       stored["object"] = "realtime.item";
@@ -997,7 +998,18 @@ struct fake_realtime_server::impl {
     }
 
     // -------------------------------------------------------------- dispatch
+    // A handler bug must not take the server thread down: it becomes a server_error, as
+    // the real service reports its own failures, and the trace names it.
     void on_text(const std::string& raw) {
+      try {
+        dispatch(raw);
+      } catch (const std::exception& e) {
+        srv.trace_locked("connection " + std::to_string(id) + ": handler failed: " + e.what());
+        send_error({"server_error", "The server had an error while processing your request.", "", "server_error"});
+      }
+    }
+
+    void dispatch(const std::string& raw) {
       json ev = json::parse(raw, nullptr, false);
       if (ev.is_discarded() || !ev.is_object()) {
         srv.record_received(*this, "", raw);
@@ -1130,10 +1142,16 @@ struct fake_realtime_server::impl {
 
   void notify() { cv.notify_all(); }
 
+  void trace_locked(const std::string& line) {
+    std::lock_guard lk(mu);
+    trace(line);
+  }
+
   std::string next_id(const char* prefix) {
     std::lock_guard lk(mu);
+    // Scrambled counter: unique, opaque-looking, and the same in every run.
     char buf[24];
-    std::snprintf(buf, sizeof buf, "%s%016llX", "", static_cast<unsigned long long>(++id_counter * 2654435761ULL));
+    std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(++id_counter * 2654435761ULL));
     return std::string(prefix) + "NPCL" + buf;
   }
 
