@@ -34,7 +34,8 @@ class audiosocket_server {
   /// Receives a connection whose id matched: the socket (still on the
   /// server's executor: re-home it onto the call's strand) and the bytes
   /// already read after the id message, which the new owner must parse first.
-  /// Called once, on the server's executor; must not block.
+  /// Called once, on the server's executor, with the registry locked: it
+  /// must not block or call back into the server (post to the call instead).
   using connection_handler = std::function<void(net::ip::tcp::socket socket, std::vector<std::uint8_t> unparsed)>;
 
   /// What happened to accepted connections so far.
