@@ -22,6 +22,7 @@
 #include "npcl/media/websocket_endpoint.hpp"
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
+#include "npcl/realtime/client.hpp"
 #include "npcl/session/call_manager.hpp"
 
 namespace npcl::app {
@@ -34,7 +35,10 @@ struct daemon::impl {
         ports(std::make_shared<media::port_allocator>(settings.media.rtp_port_min, settings.media.rtp_port_max)),
         manager(ioc, control,
                 [this](executor strand, error_code& ec) { return open_endpoint(std::move(strand), ec); },
-                settings.session, settings.media, metrics),
+                settings.session, settings.media, metrics,
+                [this](executor strand) -> std::unique_ptr<realtime::realtime_link> {
+                  return std::make_unique<realtime::client>(std::move(strand), settings.realtime, metrics);
+                }),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),

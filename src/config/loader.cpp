@@ -66,6 +66,9 @@ std::string_view nearest_setting(std::string_view key) {
 // environment also holds other programs' HTTP_PROXY, LOG_DIR and the like, so
 // there only words no common tool uses count.
 bool looks_like_setting(std::string_view key, bool from_file) {
+  // Standard proxy variables of other tools sit one edit from HTTPS_PROXY.
+  static const std::set<std::string_view> foreign = {"HTTP_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY"};
+  if (!from_file && foreign.count(key)) return false;
   if (!nearest_setting(key).empty()) return true;
   const auto word = first_word(key);
   if (!from_file) {
@@ -161,7 +164,7 @@ load_result load(const env_map& process_env, const std::optional<std::string>& e
   warn_unknown(process_env, false, "environment", warnings);
 
   const auto& v = result.values;
-  if (v.realtime.api_key.empty())
+  if (v.realtime.service.api_key.empty())
     warnings.push_back("OPENAI_API_KEY is empty: calls cannot reach OpenAI");
   if (v.ari.password.empty())
     warnings.push_back("ARI_PASSWORD is empty: Asterisk will refuse ARI requests unless it "

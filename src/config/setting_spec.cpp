@@ -1,3 +1,4 @@
+#include <fstream>
 #include "config/setting_spec.hpp"
 
 #include <boost/url/parse.hpp>
@@ -52,7 +53,7 @@ void apply_api_key(settings& s, const std::string& value) {
   if (std::any_of(value.begin(), value.end(),
                   [](unsigned char c) { return std::isspace(c) || c < 0x20 || c == 0x7f; }))
     fail("OPENAI_API_KEY", "<secret>", "contains white space or control characters");
-  s.realtime.api_key = value;
+  s.realtime.service.api_key = value;
 }
 
 void apply_voice(settings& s, const std::string& value) {
@@ -60,7 +61,7 @@ void apply_voice(settings& s, const std::string& value) {
     return std::islower(c) || std::isdigit(c) || c == '_' || c == '-';
   });
   if (!ok) fail("OPENAI_VOICE", value, "must be a non-empty voice name of [a-z0-9_-]");
-  s.realtime.voice = value;
+  s.realtime.service.voice = value;
 }
 
 void apply_max_tokens(settings& s, const std::string& value) {
@@ -68,7 +69,7 @@ void apply_max_tokens(settings& s, const std::string& value) {
   std::transform(v.begin(), v.end(), v.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   // The old system accepted "inf"; the Realtime API caps a response at 4096.
-  s.realtime.max_tokens =
+  s.realtime.service.max_tokens =
       v == "inf" ? 4096 : static_cast<int>(parse_integer("MAX_TOKENS", value, 1, 4096));
 }
 
@@ -254,6 +255,22 @@ setting_spec choice(std::string_view name, Field field,
 std::string check_model(std::string_view name, const std::string& v) {
   return parse_token(name, v, "._-");
 }
+// Empty, or a ws/wss/http/https URL: the Realtime endpoint or an HTTP proxy.
+std::string check_optional_url(std::string_view name, const std::string& v) {
+  if (v.empty()) return v;
+  for (std::string_view scheme : {"ws://", "wss://", "http://", "https://"})
+    if (v.rfind(scheme, 0) == 0 && v.size() > scheme.size()) return v;
+  throw config_error(std::string(name), v, "not a ws://, wss://, http:// or https:// URL");
+}
+std::string check_readable_file(std::string_view name, const std::string& v) {
+  if (v.empty()) return v;
+  std::ifstream in(v);
+  if (!in) throw config_error(std::string(name), v, "cannot be read");
+  return v;
+}
+std::string check_optional_token(std::string_view name, const std::string& v) {
+  return v.empty() ? v : parse_token(name, v, "._-");
+}
 std::string check_app(std::string_view name, const std::string& v) {
   return parse_token(name, v, "_.-");
 }
@@ -268,12 +285,38 @@ std::vector<setting_spec> make_specs() {
   // daemon — the same grouping as config/npcl-assistant.env.
   return {
       {"OPENAI_API_KEY", true, apply_api_key,
-       [](const settings& s) { return s.realtime.api_key; }},
-      text("OPENAI_MODEL", [](auto& s) -> auto& { return s.realtime.model; }, check_model),
-      {"OPENAI_VOICE", false, apply_voice, [](const settings& s) { return s.realtime.voice; }},
+       [](const settings& s) { return s.realtime.service.api_key; }},
+      text("OPENAI_MODEL", [](auto& s) -> auto& { return s.realtime.service.model; }, check_model),
+      {"OPENAI_VOICE", false, apply_voice, [](const settings& s) { return s.realtime.service.voice; }},
       {"MAX_TOKENS", false, apply_max_tokens,
-       [](const settings& s) { return std::to_string(s.realtime.max_tokens); }},
-      number("TEMPERATURE", [](auto& s) -> auto& { return s.realtime.temperature; }, 0.0, 2.0),
+       [](const settings& s) { return std::to_string(s.realtime.service.max_tokens); }},
+      number("TEMPERATURE", [](auto& s) -> auto& { return s.realtime.service.temperature; }, 0.0, 2.0),
+      choice<>("REALTIME_DIALECT", [](auto& s) -> auto& { return s.realtime.dialect; },
+               std::vector<std::pair<std::string_view, realtime::dialect>>{
+                   {"ga", realtime::dialect::ga},
+                   {"beta", realtime::dialect::beta},
+                   {"azure_ga", realtime::dialect::azure_ga},
+                   {"azure", realtime::dialect::azure_ga},
+                   {"azure_preview", realtime::dialect::azure_preview}}),
+      text("OPENAI_REALTIME_URL", [](auto& s) -> auto& { return s.realtime.url; }, check_optional_url),
+      text("AZURE_OPENAI_API_VERSION", [](auto& s) -> auto& { return s.realtime.azure_api_version; },
+           check_model),
+      text("OPENAI_CA_FILE", [](auto& s) -> auto& { return s.realtime.ca_file; }, check_readable_file),
+      text("HTTPS_PROXY", [](auto& s) -> auto& { return s.realtime.https_proxy; }, check_optional_url),
+      wait("REALTIME_APPEND_INTERVAL", [](auto& s) -> auto& { return s.realtime.append_interval; }),
+      wait("REALTIME_HANDSHAKE_TIMEOUT", [](auto& s) -> auto& { return s.realtime.handshake_timeout; }),
+      wait("REALTIME_IDLE_TIMEOUT", [](auto& s) -> auto& { return s.realtime.idle_timeout; }),
+      choice<>("TURN_DETECTION", [](auto& s) -> auto& { return s.session.turn_detection; },
+               std::vector<std::pair<std::string_view, session::turn_mode>>{
+                   {"server_vad", session::turn_mode::server_vad},
+                   {"semantic_vad", session::turn_mode::semantic_vad}}),
+      number("SERVER_VAD_THRESHOLD", [](auto& s) -> auto& { return s.session.vad_threshold; }, 0.0, 1.0),
+      wait("SERVER_VAD_PREFIX_PADDING", [](auto& s) -> auto& { return s.session.vad_prefix_padding; }),
+      wait("SERVER_VAD_SILENCE", [](auto& s) -> auto& { return s.session.vad_silence; }),
+      text("TRANSCRIPTION_MODEL", [](auto& s) -> auto& { return s.session.transcription_model; },
+           check_optional_token),
+      wait("TOOL_FILLER_AFTER", [](auto& s) -> auto& { return s.session.tool_filler_after; }),
+      wait("REALTIME_RECONNECT_BUDGET", [](auto& s) -> auto& { return s.session.reconnect_budget; }),
 
       {"AUDIO_FORMAT", false, apply_audio_format,
        [](const settings& s) { return s.media.format; }},
@@ -324,6 +367,7 @@ std::vector<setting_spec> make_specs() {
       flag("ENABLE_INTERRUPTION_HANDLING",
            [](auto& s) -> auto& { return s.session.interruption_handling; }),
       flag("AUTO_ANSWER_CALLS", [](auto& s) -> auto& { return s.session.auto_answer; }),
+      flag("ENABLE_ASSISTANT", [](auto& s) -> auto& { return s.session.assistant; }),
       flag("ENABLE_LANGUAGE_DETECTION",
            [](auto& s) -> auto& { return s.session.language_detection; }),
       flag("ENABLE_RATE_LIMITING", [](auto& s) -> auto& { return s.session.rate_limiting; }),

@@ -106,14 +106,14 @@ struct websocket_endpoint::impl : std::enable_shared_from_this<impl> {
   audio::audio_format format_;         // the call audio handed to the session
   std::size_t frame_bytes_ = 0;        // bytes of one ptime in the wire format
   std::size_t wire_frame_bytes_ = 0;   // Asterisk's optimal_frame_size (bytes); whole multiples only
-  tcp::resolver resolver_;
-  websocket::stream<beast::tcp_stream> ws_;
+  tcp::resolver resolver_;             // Asterisk's host name → addresses
+  websocket::stream<beast::tcp_stream> ws_;  // the media connection
   net::steady_timer deadline_;         // connect + upgrade deadline
   beast::flat_buffer read_buffer_;     // one message at a time
   std::string connection_id_;          // MEDIA_WEBSOCKET_CONNECTION_ID
   std::string channel_id_;             // ARI channel id from MEDIA_START (for logs)
-  media_handlers handlers_;
-  std::function<void(const std::string&)> mark_handler_;
+  media_handlers handlers_;            // the session's callbacks; cleared by close()
+  std::function<void(const std::string&)> mark_handler_;  // MEDIA_MARK_PROCESSED callback
   control_format control_format_ = control_format::plain;  // what Asterisk used, used back
   state state_ = state::idle;
   bool started_ = false;               // start() has been called
@@ -132,7 +132,7 @@ struct websocket_endpoint::impl : std::enable_shared_from_this<impl> {
   std::vector<std::uint8_t> in_partial_;   // received audio short of one ptime
   std::string write_text_;             // command being written
   std::vector<std::uint8_t> write_audio_;  // frames being written
-  media_stats stats_;
+  media_stats stats_;                  // counters for the call summary
   std::uint64_t send_dropped_ = 0;     // frames dropped because queue_ was full
 
   std::size_t bytes_per_sample() const { return wire_.kind == codec::slin ? 2 : 1; }

@@ -29,14 +29,15 @@ constexpr std::chrono::milliseconds orphan_grace{1000};
 
 struct call_manager::state : std::enable_shared_from_this<state> {
   state(net::io_context& i, ari::call_control& c, media_factory f, const session_options& o,
-        const media::media_options& m, obs::metrics_registry& r)
-      : ioc(i), control(c), make_media(std::move(f)), options(o), media(m), metrics(r),
+        const media::media_options& m, obs::metrics_registry& r, link_factory l)
+      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), options(o), media(m), metrics(r),
         active_gauge(r.get_gauge("calls_active", "Calls in progress")),
         refused(r.get_counter("calls_refused_total", "Calls turned away while draining")) {}
 
   net::io_context& ioc;
   ari::call_control& control;
   media_factory make_media;
+  link_factory make_link;
   const session_options& options;
   const media::media_options& media;
   obs::metrics_registry& metrics;
@@ -88,7 +89,8 @@ struct call_manager::state : std::enable_shared_from_this<state> {
         call_session::deps d{control, make_media, options, media, metrics,
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
-                             }};
+                             },
+                             make_link};
         session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
@@ -170,8 +172,9 @@ struct call_manager::state : std::enable_shared_from_this<state> {
 
 call_manager::call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                            const session_options& options, const media::media_options& media,
-                           obs::metrics_registry& metrics)
-    : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics)) {}
+                           obs::metrics_registry& metrics, link_factory make_link)
+    : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics,
+                                     std::move(make_link))) {}
 
 call_manager::~call_manager() = default;
 

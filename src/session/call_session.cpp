@@ -136,6 +136,8 @@ bool call_session::step_failed(const char* step, const ari::control_result& r) {
 net::awaitable<void> call_session::set_up() {
   auto self = shared_from_this();
   auto& control = deps_.control;
+  // The model connects while Asterisk is set up: the greeting comes sooner.
+  start_assistant();
   bool failed = false;
   do {
     if (deps_.options.auto_answer) {
@@ -186,6 +188,7 @@ net::awaitable<void> call_session::set_up() {
     obs::log(level_enum::info, log_, "call connected: bridge {}, media channel {} via {}", bridge_id_,
              media_channel_id_, req.external_host);
     arm_max_duration();
+    maybe_greet();
   } while (false);
   setup_running_ = false;
   if (ending_) co_await tear_down();
@@ -210,7 +213,9 @@ void call_session::start_media() {
   // tear_down, playout first).
   playout_ = std::make_unique<media::playout>(strand_, endpoint_->format(), max_playout_frames,
                                               [this](const audio::frame& f, bool first) {
-                                                if (endpoint_) endpoint_->send(f, first);
+                                                if (!endpoint_) return;
+                                                endpoint_->send(f, first);
+                                                on_frame_sent();
                                               });
   if (echo_) obs::log(level_enum::info, log_, "media test call: the caller hears their own audio");
 }
@@ -220,6 +225,7 @@ void call_session::on_caller_audio(audio::frame f) {
   // Extension 1001 proves the whole media path (decode, pacing, encode)
   // without a model: what the caller says comes back.
   if (echo_ && playout_ && !ending_) playout_->push("echo", f.samples);
+  if (link_ && link_ready_ && !ending_) link_->send_audio(f.samples);
 }
 
 void call_session::arm_max_duration() {
@@ -238,6 +244,7 @@ net::awaitable<void> call_session::tear_down() {
   auto self = shared_from_this();
   auto& control = deps_.control;
   if (outcome_ == caller_left) outcome_ = bridged_ ? outcome::completed : outcome::abandoned;
+  stop_assistant();
   auto report = [&](const char* what, const ari::control_result& r) {
     if (!r.ok() && !r.not_found())
       obs::log(level_enum::warn, log_, "teardown: {} failed: {} {}", what, r.status, r.message);

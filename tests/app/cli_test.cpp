@@ -105,7 +105,8 @@ TEST(cli, sigterm_on_the_real_process_exits_zero_and_never_logs_the_password) {
   auto r = run_binary(
       {"--env-file", "/dev/null"},
       {"ARI_BASE_URL=" + fake.base_url(), "ARI_PASSWORD=1234", "HTTP_PORT=0", "LOG_LEVEL=debug",
-       "OPENAI_API_KEY=sk-never-in-logs", "RTP_PORT_MIN=42400", "RTP_PORT_MAX=42409"},
+       "OPENAI_API_KEY=sk-never-in-logs", "RTP_PORT_MIN=42400", "RTP_PORT_MAX=42409",
+       "ENABLE_ASSISTANT=false"},
       [&](pid_t pid) {
         EXPECT_TRUE(fake.wait_for_events_connection(std::chrono::seconds(10)));
         auto caller = fake.place_call();

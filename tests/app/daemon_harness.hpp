@@ -34,6 +34,7 @@ inline config::settings settings_for(const fakes::fake_ari_server& fake, std::ui
   s.media.rtp_port_max = static_cast<std::uint16_t>(rtp_first + 199);
   s.app.worker_threads = 2;
   s.app.shutdown_grace = 30s;
+  s.session.assistant = false;  // call control and media only; the model has its own tests
   return s;
 }
 

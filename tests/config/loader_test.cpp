@@ -27,11 +27,11 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& part
 
 TEST(config_defaults, nothing_set_gives_the_documented_defaults) {
   const auto s = parse({});
-  EXPECT_EQ(s.realtime.api_key, "");
-  EXPECT_EQ(s.realtime.model, "gpt-realtime");
-  EXPECT_EQ(s.realtime.voice, "alloy");
-  EXPECT_EQ(s.realtime.max_tokens, 4096);
-  EXPECT_DOUBLE_EQ(s.realtime.temperature, 0.8);
+  EXPECT_EQ(s.realtime.service.api_key, "");
+  EXPECT_EQ(s.realtime.service.model, "gpt-realtime");
+  EXPECT_EQ(s.realtime.service.voice, "alloy");
+  EXPECT_EQ(s.realtime.service.max_tokens, 4096);
+  EXPECT_DOUBLE_EQ(s.realtime.service.temperature, 0.8);
   EXPECT_EQ(s.media.format, "ulaw");
   EXPECT_EQ(s.media.sample_rate, 8000);
   EXPECT_EQ(s.media.chunk_size, 160);
@@ -84,8 +84,8 @@ TEST(config_load, environment_beats_env_file_beats_defaults) {
   const auto r = load({{"ARI_USERNAME", "from-env"}, {"ARI_PASSWORD", ""}}, file);
   EXPECT_EQ(r.env_file, file);
   EXPECT_EQ(r.values.ari.username, "from-env");
-  EXPECT_EQ(r.values.realtime.model, "file-model");
-  EXPECT_EQ(r.values.realtime.voice, "alloy");
+  EXPECT_EQ(r.values.realtime.service.model, "file-model");
+  EXPECT_EQ(r.values.realtime.service.voice, "alloy");
   // An empty value in the environment clears the file's value.
   EXPECT_EQ(r.values.ari.password, "");
   EXPECT_TRUE(any_contains(r.warnings, "ARI_PASSWORD"));
@@ -108,14 +108,14 @@ TEST(config_load, uses_the_first_default_env_file_that_exists) {
   const auto third = dir.write("third.env", "OPENAI_VOICE=coral\n");
   const auto r = load({}, std::nullopt, {dir.path("absent.env"), second, third});
   EXPECT_EQ(r.env_file, second);
-  EXPECT_EQ(r.values.realtime.voice, "sage");
+  EXPECT_EQ(r.values.realtime.service.voice, "sage");
 }
 
 TEST(config_load, no_env_file_at_all_is_fine) {
   temp_dir dir;
   const auto r = load({{"OPENAI_VOICE", "verse"}}, std::nullopt, {dir.path("absent.env")});
   EXPECT_EQ(r.env_file, "");
-  EXPECT_EQ(r.values.realtime.voice, "verse");
+  EXPECT_EQ(r.values.realtime.service.voice, "verse");
 }
 
 TEST(config_load, a_bad_value_in_the_env_file_names_the_variable) {
@@ -303,7 +303,7 @@ TEST(config_parse, accepts_the_documented_spellings) {
   EXPECT_FALSE(s.session.rate_limiting);
   EXPECT_FALSE(s.session.audit_logging);
   EXPECT_TRUE(s.session.language_detection);
-  EXPECT_EQ(s.realtime.max_tokens, 4096);
+  EXPECT_EQ(s.realtime.service.max_tokens, 4096);
   EXPECT_EQ(s.session.listen_timeout, 45s);
   EXPECT_EQ(s.session.max_call_duration, 3600s);
   EXPECT_EQ(s.app.shutdown_grace, 0s);
@@ -316,7 +316,7 @@ TEST(config_parse, accepts_the_documented_spellings) {
   EXPECT_EQ(s.session.draining_action, npcl::session::new_call_action::hangup);
   EXPECT_EQ(s.media.bind_host, "::");
   EXPECT_EQ(s.media.advertise_host, "media.example.com");
-  EXPECT_EQ(s.realtime.api_key, "sk-proj-abc_123");
+  EXPECT_EQ(s.realtime.service.api_key, "sk-proj-abc_123");
   EXPECT_EQ(s.http.port, 0);
 }
 

@@ -5,7 +5,7 @@
 #include "npcl/http/http_options.hpp"
 #include "npcl/media/media_options.hpp"
 #include "npcl/obs/obs_options.hpp"
-#include "npcl/realtime/realtime_options.hpp"
+#include "npcl/realtime/client_options.hpp"
 #include "npcl/session/session_options.hpp"
 
 namespace npcl::config {
@@ -15,7 +15,7 @@ struct settings {
   obs::log_options log;
   ari::ari_options ari;
   media::media_options media;
-  realtime::realtime_options realtime;
+  realtime::client_options realtime;  ///< key and model in .service; transport around it
   audio::vad_options vad;
   session::session_options session;
   http::http_options http;

@@ -18,9 +18,11 @@ namespace npcl::session {
 /// their own strands.
 class call_manager {
  public:
+  /// `make_link` opens each call's conversation with the model; null runs
+  /// calls with media only.
   call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                const session_options& options, const media::media_options& media,
-               obs::metrics_registry& metrics);
+               obs::metrics_registry& metrics, link_factory make_link = nullptr);
   ~call_manager();
 
   /// Routes one event: a caller's StasisStart starts a call; events about a

@@ -9,6 +9,7 @@
 #include "npcl/media/media_endpoint.hpp"
 #include "npcl/media/media_options.hpp"
 #include "npcl/media/playout.hpp"
+#include "npcl/realtime/realtime_link.hpp"
 #include "npcl/obs/log.hpp"
 #include "npcl/session/session_options.hpp"
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +25,9 @@ namespace npcl::session {
 /// Opens a call's media endpoint on the call's strand; null with `ec` on failure.
 using media_factory = std::function<std::unique_ptr<media::media_endpoint>(executor strand, error_code& ec)>;
 
+/// Opens a conversation with the model for a call, on the call's strand.
+using link_factory = std::function<std::unique_ptr<realtime::realtime_link>(executor strand)>;
+
 /// How a call ended; also the `outcome` label of `calls_total`.
 namespace outcome {
 inline constexpr const char* completed = "completed";        ///< caller hung up during the conversation
@@ -33,6 +37,8 @@ inline constexpr const char* media_lost = "media_lost";      ///< the externalMe
 inline constexpr const char* max_duration = "max_duration";  ///< MAX_CALL_DURATION reached
 inline constexpr const char* shutdown = "shutdown";          ///< daemon shutdown after the grace period
 inline constexpr const char* lost = "lost";                  ///< gone from Asterisk while the events socket was down
+inline constexpr const char* ended_by_assistant = "ended_by_assistant";  ///< the model ended the call (end_call)
+inline constexpr const char* assistant_unavailable = "assistant_unavailable";  ///< the model could not be reached
 }  // namespace outcome
 
 /// One phone call, from the caller's StasisStart until every Asterisk resource
@@ -52,6 +58,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     const media::media_options& media;       ///< format and transport
     obs::metrics_registry& metrics;          ///< calls_total, media counters
     std::function<void(const std::string& call_id)> on_finished;  ///< after teardown, on the strand
+    link_factory make_link = nullptr;        ///< the model; null: media only (no assistant)
   };
 
   /// `caller` is the channel from the StasisStart that brought the call and
@@ -86,6 +93,23 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void start_media();
   void on_caller_audio(audio::frame f);
 
+  // The conversation with the model (call_assistant.cpp).
+  void start_assistant();
+  realtime::link_config link_settings() const;
+  realtime::link_handlers link_callbacks();
+  void on_link_ready();
+  void maybe_greet();
+  void on_assistant_audio(const std::string& item_id, std::vector<std::int16_t> pcm);
+  void on_caller_speech_started();
+  void on_caller_speech_stopped();
+  void barge_in(const char* source);
+  void on_link_error(const realtime::link_error& e);
+  void on_link_closed(error_code ec);
+  void reconnect_assistant();
+  void end_after_speech(const char* why);
+  void on_frame_sent();
+  void stop_assistant();
+
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
   ari::channel caller_;             ///< the caller's channel as it entered Stasis
@@ -111,6 +135,29 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::string failure_;             ///< the failed step and Asterisk's message
   int dtmf_digits_ = 0;             ///< keypad digits received
   std::uint64_t frames_in_ = 0;     ///< caller audio frames delivered by the endpoint
+
+  // --- the conversation with the model ---
+  struct timed_line {
+    std::chrono::milliseconds at;     ///< since the call started
+    realtime::transcript_line line;   ///< who said what
+  };
+  std::unique_ptr<realtime::realtime_link> link_;    ///< the model, if this call has one
+  std::string language_;                             ///< BCP 47 language the assistant speaks
+  bool link_ready_ = false;                          ///< the conversation is configured
+  bool greeted_ = false;                             ///< the greeting was asked for
+  bool replay_pending_ = false;                      ///< a reconnected link must get the history
+  std::vector<timed_line> transcript_;               ///< every final line, in order
+  realtime::usage tokens_;                           ///< summed over the call's responses
+  std::string current_item_;                         ///< assistant item being played
+  std::vector<std::string> cancelled_items_;         ///< items cut by barge-in: late audio is dropped
+  int reconnects_ = 0;                               ///< link reconnects in this call
+  std::chrono::steady_clock::time_point link_lost_at_;  ///< when the current outage began
+  std::unique_ptr<net::steady_timer> reconnect_timer_;  ///< backoff between reconnect attempts
+  std::chrono::milliseconds reconnect_delay_{250};   ///< next backoff delay
+  std::chrono::steady_clock::time_point turn_ended_at_;  ///< caller stopped speaking (server VAD)
+  bool awaiting_audio_ = false;                      ///< waiting for the answer's first audio byte
+  bool awaiting_packet_ = false;                     ///< waiting for the answer's first sent frame
+  bool ending_after_speech_ = false;                 ///< end_call: hang up when playout drains
 };
 
 }  // namespace npcl::session

@@ -4,12 +4,16 @@
 
 namespace npcl::session {
 
+/// How the model finds the end of the caller's turn.
+enum class turn_mode { server_vad, semantic_vad };
+
 /// What the daemon does with a call arriving while it drains for shutdown.
 enum class new_call_action { continue_dialplan, hangup };
 
 /// Per-call behaviour (AUTO_ANSWER_CALLS, MAX_CALL_DURATION, ...).
 struct session_options {
   bool auto_answer = true;                       ///< AUTO_ANSWER_CALLS
+  bool assistant = true;                         ///< ENABLE_ASSISTANT: false runs calls with media only
   std::chrono::seconds max_call_duration{1800};  ///< MAX_CALL_DURATION: a call is ended politely after this
   std::chrono::seconds listen_timeout{30};       ///< LISTEN_TIMEOUT: caller silence before a prompt
   bool interruption_handling = true;             ///< ENABLE_INTERRUPTION_HANDLING: barge-in
@@ -21,6 +25,13 @@ struct session_options {
   bool audit_logging = true;                     ///< ENABLE_AUDIT_LOGGING
   bool performance_monitoring = true;            ///< ENABLE_PERFORMANCE_MONITORING
   new_call_action draining_action = new_call_action::continue_dialplan;  ///< SHUTDOWN_NEW_CALL_ACTION
+  turn_mode turn_detection = turn_mode::server_vad;  ///< TURN_DETECTION
+  double vad_threshold = 0.5;                        ///< SERVER_VAD_THRESHOLD: 0..1, higher needs louder speech
+  std::chrono::milliseconds vad_prefix_padding{300}; ///< SERVER_VAD_PREFIX_PADDING: audio kept before speech
+  std::chrono::milliseconds vad_silence{500};        ///< SERVER_VAD_SILENCE: silence that ends a turn
+  std::string transcription_model = "gpt-4o-mini-transcribe";  ///< TRANSCRIPTION_MODEL ("" = no transcripts)
+  std::chrono::milliseconds tool_filler_after{1000}; ///< TOOL_FILLER_AFTER: a slower tool gets a filler phrase
+  std::chrono::milliseconds reconnect_budget{15000}; ///< REALTIME_RECONNECT_BUDGET: time to get the model back mid-call
 };
 
 }  // namespace npcl::session

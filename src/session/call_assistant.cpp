@@ -1,0 +1,230 @@
+// The conversation half of a call: greeting, audio both ways, barge-in,
+// transcripts, errors and reconnects. Everything here runs on the call's strand.
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+#include "npcl/obs/metrics.hpp"
+#include "npcl/session/assistant_prompt.hpp"
+#include "npcl/session/call_session.hpp"
+
+namespace npcl::session {
+namespace {
+
+using spdlog::level::level_enum;
+using clock = std::chrono::steady_clock;
+
+double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
+
+}  // namespace
+
+void call_session::start_assistant() {
+  if (!deps_.make_link || echo_ || !deps_.options.assistant) return;
+  language_ = deps_.options.voice_language;
+  link_ = deps_.make_link(strand_);
+  if (!link_) return;
+  link_->start(link_settings(), link_callbacks());
+}
+
+realtime::link_config call_session::link_settings() const {
+  realtime::link_config c;
+  c.call_format = audio::audio_format{deps_.media.sample_rate, 1, 20};
+  c.instructions = assistant_instructions(deps_.options, language_);
+  c.transcription_model = deps_.options.transcription_model;
+  c.language = language_.substr(0, language_.find('-'));
+  const auto& o = deps_.options;
+  c.turns.type = o.turn_detection == turn_mode::semantic_vad ? realtime::turn_detection::kind::semantic_vad
+                                                             : realtime::turn_detection::kind::server_vad;
+  c.turns.threshold = o.vad_threshold;
+  c.turns.prefix_padding = o.vad_prefix_padding;
+  c.turns.silence = o.vad_silence;
+  c.turns.interrupt_response = o.interruption_handling;
+  return c;
+}
+
+realtime::link_handlers call_session::link_callbacks() {
+  // Every callback holds a weak_ptr: the link must never keep a call alive.
+  auto weak = weak_from_this();
+  realtime::link_handlers h;
+  h.on_ready = [weak] {
+    if (auto self = weak.lock()) self->on_link_ready();
+  };
+  h.on_audio = [weak](const std::string& item, std::vector<std::int16_t> pcm) {
+    if (auto self = weak.lock()) self->on_assistant_audio(item, std::move(pcm));
+  };
+  h.on_audio_done = [weak](const std::string& item) {
+    auto self = weak.lock();
+    if (self && self->playout_) self->playout_->end_item(item);
+  };
+  h.on_speech_started = [weak] {
+    if (auto self = weak.lock()) self->on_caller_speech_started();
+  };
+  h.on_speech_stopped = [weak] {
+    if (auto self = weak.lock()) self->on_caller_speech_stopped();
+  };
+  h.on_transcript = [weak](const realtime::transcript_line& line) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto at = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - self->started_);
+    self->transcript_.push_back({at, line});
+    obs::log(level_enum::info, self->log_, "transcript {:.1f}s {}: {}", at.count() / 1000.0,
+             line.who == realtime::transcript_line::speaker::caller ? "caller" : "assistant", line.text);
+  };
+  h.on_usage = [weak](const realtime::usage& u) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->tokens_.input_tokens += u.input_tokens;
+    self->tokens_.output_tokens += u.output_tokens;
+    self->tokens_.input_audio_tokens += u.input_audio_tokens;
+    self->tokens_.output_audio_tokens += u.output_audio_tokens;
+  };
+  h.on_error = [weak](const realtime::link_error& e) {
+    if (auto self = weak.lock()) self->on_link_error(e);
+  };
+  h.on_closed = [weak](error_code ec) {
+    if (auto self = weak.lock()) self->on_link_closed(ec);
+  };
+  return h;
+}
+
+void call_session::on_link_ready() {
+  link_ready_ = true;
+  reconnect_delay_ = std::chrono::milliseconds(250);
+  if (replay_pending_) {
+    // The new conversation knows nothing: give it everything said so far so
+    // the assistant keeps its context.
+    replay_pending_ = false;
+    for (const auto& t : transcript_) link_->add_history(t.line);
+    obs::log(level_enum::info, log_, "model reconnected; replayed {} transcript line(s)", transcript_.size());
+    return;
+  }
+  maybe_greet();
+}
+
+void call_session::maybe_greet() {
+  if (greeted_ || !link_ready_ || !active_ || !playout_ || ending_) return;
+  greeted_ = true;
+  turn_ended_at_ = clock::now();  // the greeting's latency counts from the bridged call
+  awaiting_audio_ = awaiting_packet_ = true;
+  link_->request_response(greeting_instructions(deps_.options, language_));
+}
+
+void call_session::on_assistant_audio(const std::string& item_id, std::vector<std::int16_t> pcm) {
+  if (ending_ || !playout_) return;
+  if (std::find(cancelled_items_.begin(), cancelled_items_.end(), item_id) != cancelled_items_.end()) return;
+  if (awaiting_audio_) {
+    awaiting_audio_ = false;
+    deps_.metrics
+        .get_histogram("assistant_first_audio_seconds",
+                       "Caller stopped speaking (or call connected) to the model's first audio byte",
+                       obs::latency_buckets())
+        .observe(seconds_since(turn_ended_at_));
+  }
+  current_item_ = item_id;
+  playout_->push(item_id, pcm);
+}
+
+void call_session::on_frame_sent() {
+  if (!awaiting_packet_) return;
+  awaiting_packet_ = false;
+  deps_.metrics
+      .get_histogram("assistant_first_packet_seconds",
+                     "Caller stopped speaking (or call connected) to the answer's first frame sent to Asterisk",
+                     obs::latency_buckets())
+      .observe(seconds_since(turn_ended_at_));
+}
+
+void call_session::on_caller_speech_started() {
+  if (deps_.options.interruption_handling && playout_ && !playout_->idle()) barge_in("server");
+}
+
+void call_session::on_caller_speech_stopped() {
+  turn_ended_at_ = clock::now();
+  awaiting_audio_ = awaiting_packet_ = true;
+}
+
+void call_session::barge_in(const char* source) {
+  auto t0 = clock::now();
+  auto flushed = playout_->flush();
+  endpoint_->flush_remote();
+  deps_.metrics
+      .get_histogram("barge_in_reaction_seconds", "Caller speech detected to assistant audio stopped",
+                     obs::latency_buckets())
+      .observe(seconds_since(t0));
+  deps_.metrics.get_counter("barge_ins_total", "Caller interruptions of the assistant", {{"source", source}}).inc();
+  if (!link_) return;
+  link_->cancel_response();
+  for (const auto& item : flushed) {
+    // What the caller actually heard: the model must not believe it said the rest.
+    link_->truncate(item.item_id, item.played);
+    cancelled_items_.push_back(item.item_id);
+    obs::log(level_enum::debug, log_, "barge-in ({}): item {} cut after {} ms", source, item.item_id,
+             item.played.count());
+  }
+  if (cancelled_items_.size() > 64) cancelled_items_.erase(cancelled_items_.begin(), cancelled_items_.end() - 64);
+}
+
+void call_session::on_link_error(const realtime::link_error& e) {
+  deps_.metrics.get_counter("assistant_errors_total", "Errors from the model service", {{"code", e.code}}).inc();
+  obs::log(e.fatal ? level_enum::err : level_enum::warn, log_, "model error {} ({}): {}", e.code, e.type, e.message);
+  if (!e.fatal || ending_) return;
+  if (e.code == "session_expired") return;  // the close that follows reconnects with the history
+  // A bad key or an exhausted quota will not heal within this call.
+  link_ready_ = false;
+  if (link_) link_->close();
+  request_end(outcome::assistant_unavailable);
+}
+
+void call_session::on_link_closed(error_code ec) {
+  link_ready_ = false;
+  if (ending_) return;
+  if (reconnects_ == 0 || !reconnect_timer_) link_lost_at_ = clock::now();
+  obs::log(level_enum::warn, log_, "connection to the model lost: {}", ec.message());
+  reconnect_assistant();
+}
+
+void call_session::reconnect_assistant() {
+  if (ending_) return;
+  if (clock::now() - link_lost_at_ > deps_.options.reconnect_budget) {
+    obs::log(level_enum::err, log_, "model unreachable for {} ms; ending the call",
+             deps_.options.reconnect_budget.count());
+    request_end(outcome::assistant_unavailable);
+    return;
+  }
+  reconnect_timer_ = std::make_unique<net::steady_timer>(strand_, reconnect_delay_);
+  reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(4000));
+  reconnect_timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->ending_) return;
+    ++self->reconnects_;
+    self->deps_.metrics.get_counter("assistant_reconnects_total", "Reconnects to the model mid-call").inc();
+    if (self->link_) self->link_->close();
+    self->link_ = self->deps_.make_link(self->strand_);
+    self->replay_pending_ = self->greeted_;
+    self->link_->start(self->link_settings(), self->link_callbacks());
+  });
+}
+
+void call_session::end_after_speech(const char* why) {
+  if (!playout_ || playout_->idle() || current_item_.empty()) {
+    request_end(why);
+    return;
+  }
+  ending_after_speech_ = true;
+  playout_->on_item_played(current_item_, [weak = weak_from_this(), why](bool) {
+    if (auto self = weak.lock()) self->request_end(why);
+  });
+}
+
+void call_session::stop_assistant() {
+  if (reconnect_timer_) reconnect_timer_->cancel();
+  if (link_) {
+    link_->close();
+    obs::log(level_enum::info, log_,
+             "conversation: {} transcript line(s), tokens in={} out={} (audio in={} out={}), reconnects={}",
+             transcript_.size(), tokens_.input_tokens, tokens_.output_tokens, tokens_.input_audio_tokens,
+             tokens_.output_audio_tokens, reconnects_);
+  }
+}
+
+}  // namespace npcl::session
