@@ -1,0 +1,174 @@
+// A caller talking to the assistant, end to end: fake Asterisk (ARI + RTP
+// peer) → daemon → fake OpenAI Realtime, all real sockets on loopback.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "app/daemon_harness.hpp"
+#include "app/http_get.hpp"
+#include "fakes/fake_realtime_server.hpp"
+#include "fakes/rtp_peer.hpp"
+
+namespace npcl::test {
+namespace {
+
+using fakes::fake_ari_server;
+using fakes::fake_realtime_server;
+
+std::vector<std::int16_t> speech_like(std::chrono::milliseconds speech, std::chrono::milliseconds silence) {
+  // Loud enough for the fake's energy VAD, then silence to end the turn.
+  std::vector<std::int16_t> out(static_cast<std::size_t>(8 * (speech + silence).count()), 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(8 * speech.count()); ++i)
+    out[i] = static_cast<std::int16_t>(6000 * std::sin(2 * M_PI * 220 * static_cast<double>(i) / 8000) *
+                                       (0.6 + 0.4 * std::sin(2 * M_PI * 4 * static_cast<double>(i) / 8000)));
+  return out;
+}
+
+class assistant_call : public testing::Test {
+ protected:
+  config::settings settings(std::uint16_t rtp_first) {
+    auto s = settings_for(ari_, rtp_first);
+    s.session.assistant = true;
+    s.realtime.url = realtime_.url();
+    s.realtime.service.api_key = "sk-test-key";
+    s.session.vad_silence = std::chrono::milliseconds(300);
+    return s;
+  }
+
+  // Places a call whose RTP goes to a new peer; returns the caller channel id.
+  std::string call(fakes::rtp_peer& peer, const std::string& number = "9876543210") {
+    ari_.set_unicastrtp_port(peer.port());
+    auto before = ari_.requests().size();
+    auto caller = ari_.place_call(number, "Caller");
+    EXPECT_TRUE(ari_.wait_for_bridged(caller, 5s));
+    auto requests = ari_.requests();
+    for (std::size_t i = before; i < requests.size(); ++i)
+      if (requests[i].path == "/channels/externalMedia") {
+        const auto& host = requests[i].query.at("external_host");
+        peer.set_target(static_cast<std::uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
+      }
+    return caller;
+  }
+
+  fake_ari_server ari_;
+  fake_realtime_server realtime_;
+};
+
+TEST_F(assistant_call, greeting_is_heard_then_the_caller_gets_an_answer) {
+  realtime_.script_audio(fake_realtime_server::tone(1000, 440), "Namaste, I am the NPCL assistant.");
+  realtime_.script_audio(fake_realtime_server::tone(600, 660), "Your complaint is registered.");
+  running_daemon d(settings(44000));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+
+  ASSERT_TRUE(realtime_.wait_for_session_update(5s));
+  ASSERT_TRUE(realtime_.wait_for_event("response.create", 5s)) << "no greeting requested";
+  auto update = realtime_.last_session_update().value_or("");
+  EXPECT_NE(update.find("audio/pcmu"), std::string::npos) << "a μ-law call should pass μ-law through: " << update;
+  EXPECT_EQ(update.find("temperature"), std::string::npos) << "GA has no temperature";
+  EXPECT_NE(update.find("NPCL"), std::string::npos);
+  // 1 s of greeting = 50 frames of 20 ms, paced.
+  ASSERT_TRUE(peer.wait_for_received(50, 5s)) << "greeting not heard";
+
+  peer.play(speech_like(800ms, 700ms));
+  ASSERT_TRUE(realtime_.wait_for_sent("input_audio_buffer.speech_stopped", 5s));
+  ASSERT_TRUE(peer.wait_for_received(50 + 30, 5s)) << "answer not heard";
+  ASSERT_TRUE(realtime_.wait_for_audio_ms(1400, 5s)) << "caller audio did not reach the model";
+
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(realtime_.wait_for_no_connections(5s)) << "the model connection outlived the call";
+  auto m = http_get(d->http_port(), "/metrics").body;
+  EXPECT_GE(metric_value(m, "assistant_first_audio_seconds_count"), 2);
+  EXPECT_GE(metric_value(m, "assistant_first_packet_seconds_count"), 2);
+}
+
+TEST_F(assistant_call, caller_talking_over_the_answer_stops_it_and_truncates_to_what_was_heard) {
+  realtime_.script_audio(fake_realtime_server::tone(4000, 440), "A very long greeting.");
+  running_daemon d(settings(44100));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(25, 5s));  // half a second of the 4 s greeting
+  peer.play(speech_like(600ms, 600ms));
+
+  ASSERT_TRUE(realtime_.wait_for_truncation(5s));
+  auto heard = peer.received().size();
+  auto cut = realtime_.truncations().front();
+  // Nothing more reaches the caller once the truncate went out (allow one frame in flight).
+  ASSERT_TRUE(realtime_.wait_for_event("response.cancel", 2s));
+  EXPECT_FALSE(peer.wait_for_received(heard + 3, 500ms)) << "assistant audio kept playing after barge-in";
+  auto received_ms = static_cast<int>(peer.received().size()) * 20;
+  EXPECT_NEAR(cut.audio_end_ms, received_ms, 20) << "truncate must say what the caller heard";
+  EXPECT_LT(cut.audio_end_ms, 4000);
+  auto m = http_get(d->http_port(), "/metrics").body;
+  EXPECT_GE(metric_value(m, "barge_ins_total{source=\"server\"}"), 1);
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
+TEST_F(assistant_call, dropped_model_connection_reconnects_and_replays_the_conversation) {
+  realtime_.script_user_transcript("My power is out in sector 62.");
+  realtime_.script_audio(fake_realtime_server::tone(400, 440), "Hello from NPCL.");
+  realtime_.script_audio(fake_realtime_server::tone(400, 550), "Sorry to hear that.");
+  running_daemon d(settings(44200));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(20, 5s));
+  peer.play(speech_like(600ms, 600ms));
+  ASSERT_TRUE(realtime_.wait_for_sent("conversation.item.input_audio_transcription.completed", 5s));
+  ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s, 2));
+
+  realtime_.drop_connections();
+  ASSERT_TRUE(realtime_.wait_for_connections(2, 5s)) << "no reconnect";
+  ASSERT_TRUE(realtime_.wait_for_history_items(2, 5s)) << "context not replayed";
+  auto history = realtime_.history_items();
+  bool caller_line = false;
+  for (const auto& h : history) caller_line |= h.find("sector 62") != std::string::npos;
+  EXPECT_TRUE(caller_line) << "the caller's words were not replayed";
+  EXPECT_EQ(ari_.bridges().size(), 1u) << "the call must survive the model's outage";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
+TEST_F(assistant_call, an_invalid_key_ends_the_call_instead_of_leaving_silence) {
+  running_daemon d([&] {
+    auto s = settings(44300);
+    s.realtime.service.api_key = "sk-wrong";
+    return s;
+  }());
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  auto caller = ari_.place_call();
+  ASSERT_FALSE(caller.empty());
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"assistant_unavailable\"}", 1));
+}
+
+TEST_F(assistant_call, twenty_concurrent_calls_each_keep_their_own_conversation) {
+  realtime_.set_default_response({fake_realtime_server::tone(300, 440), "Hello.", {}, {}});
+  running_daemon d(settings(44400));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  std::vector<std::unique_ptr<fakes::rtp_peer>> peers;
+  std::vector<std::string> callers;
+  for (int i = 0; i < 20; ++i) {
+    fakes::rtp_peer_options o;
+    o.seed = static_cast<std::uint32_t>(100 + i);
+    peers.push_back(std::make_unique<fakes::rtp_peer>(o));
+    callers.push_back(call(*peers.back(), "98100000" + std::to_string(10 + i)));
+  }
+  ASSERT_TRUE(realtime_.wait_for_connections(20, 10s));
+  for (auto& p : peers) ASSERT_TRUE(p->wait_for_received(15, 10s)) << "a caller heard no greeting";
+  // Each connection got its own session.update and greeting request.
+  std::map<int, int> creates;
+  for (const auto& e : realtime_.received())
+    if (e.type == "response.create") ++creates[e.connection];
+  EXPECT_EQ(creates.size(), 20u);
+  for (auto& c : callers) ari_.caller_hangup(c);
+  EXPECT_TRUE(ari_.wait_for_idle(10s));
+  EXPECT_TRUE(realtime_.wait_for_no_connections(10s));
+}
+
+}  // namespace
+}  // namespace npcl::test
