@@ -130,8 +130,7 @@ struct call {
   void start(clock_type::time_point first_feed) {
     player = std::make_unique<media::playout>(strand, telephone, 3000, [this](const audio::frame&, bool) {
       const auto now = clock_type::now();
-      if (frames == 0) first_frame = now;
-      else gaps.add(std::chrono::duration<double, std::milli>(now - last_frame).count());
+      if (frames > 0) gaps.add(std::chrono::duration<double, std::milli>(now - last_frame).count());
       last_frame = now;
       ++frames;
     });
@@ -149,7 +148,10 @@ struct call {
   void feed() {
     // Two seconds first so the queue never runs dry, then one per second.
     static const auto second = tone(8000);
-    if (fed_seconds == 0) player->push(item, second);
+    if (fed_seconds == 0) {
+      first_push = clock_type::now();
+      player->push(item, second);
+    }
     player->push(item, second);
     fed_seconds += fed_seconds == 0 ? 2 : 1;
     next_feed += 1s;
@@ -158,14 +160,17 @@ struct call {
 
   // On the strand: frames sent against elapsed / ptime, then stop.
   void finish() {
+    if (!player) return;
     const auto now = clock_type::now();
-    if (frames > 0) {
-      const auto owed = (now - first_frame) / 20ms + 1;
+    if (fed_seconds > 0) {
+      // The first frame is due at the first push: one frame per started ptime since.
+      const auto owed = (now - first_push) / 20ms + 1;
       deviation = static_cast<long long>(frames) - static_cast<long long>(owed);
     }
     stats = player->stats();
+    // A feed already due may still run after the cancel: it sees no player.
     feeder.cancel();
-    player->stop();
+    player.reset();
   }
 
   executor strand;
@@ -176,7 +181,7 @@ struct call {
   clock_type::time_point next_feed;      // when the next burst arrives
   int fed_seconds = 0;                   // audio pushed so far, seconds
   std::uint64_t frames = 0;              // frames the sink got
-  clock_type::time_point first_frame;    // when the first arrived
+  clock_type::time_point first_push;     // when the first burst was pushed (the schedule's start)
   clock_type::time_point last_frame;     // when the latest arrived
   gap_histogram gaps;                    // gaps between consecutive frames
   long long deviation = 0;               // frames sent − elapsed/ptime at the end
