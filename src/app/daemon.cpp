@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <systemd/sd-daemon.h>
 
 #include <atomic>
@@ -23,6 +24,8 @@
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
 #include "npcl/realtime/client.hpp"
+#include "npcl/tools/call_tools.hpp"
+#include "npcl/tools/registry.hpp"
 #include "npcl/session/call_manager.hpp"
 
 namespace npcl::app {
@@ -33,12 +36,16 @@ struct daemon::impl {
         rest(ioc, settings.ari, metrics),
         control(rest, settings.ari.app),
         ports(std::make_shared<media::port_allocator>(settings.media.rtp_port_min, settings.media.rtp_port_max)),
+        blocking(2),
+        tools(blocking, std::chrono::seconds(5), metrics),
+        prompts(settings.session.sounds_dir),
         manager(ioc, control,
                 [this](executor strand, error_code& ec) { return open_endpoint(std::move(strand), ec); },
                 settings.session, settings.media, metrics,
                 [this](executor strand) -> std::unique_ptr<realtime::realtime_link> {
                   return std::make_unique<realtime::client>(std::move(strand), settings.realtime, metrics);
-                }),
+                },
+                &tools, &prompts),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),
@@ -55,6 +62,9 @@ struct daemon::impl {
   ari::rest_call_control control;
   std::shared_ptr<media::port_allocator> ports;        // RTP: the per-call UDP port range
   std::shared_ptr<media::audiosocket_server> audiosocket;  // AudioSocket: the one TCP listener
+  net::thread_pool blocking;              // database and CRM work, never on the event loop
+  tools::registry tools;                  // functions offered to the model
+  session::prompt_library prompts;        // recorded apology, filler, ... (read at start-up)
   session::call_manager manager;
   ari::events_client events;
   http::server http_server;
@@ -135,6 +145,7 @@ struct daemon::impl {
     http_server.stop();
     if (audiosocket) audiosocket->stop();
     rest.shutdown();
+    blocking.stop();
     work.reset();
     spdlog::info("all calls ended; exiting");
   }
@@ -172,6 +183,11 @@ int daemon::run() {
       return 1;
     }
   }
+  tools::add_call_tools(d.tools);
+  if (d.prompts.size() == 0)
+    spdlog::warn("SOUNDS_DIR {}: no recorded prompts; callers hear silence where an apology or filler belongs",
+                 d.settings.session.sounds_dir);
+  for (const auto& p : d.prompts.problems()) spdlog::debug("prompt skipped: {}", p);
   http::add_health_routes(
       d.http_server, [&d] { return d.events.connected() && !d.draining.load(); },
       [&d] { return d.metrics.render(); });

@@ -271,6 +271,13 @@ std::string check_readable_file(std::string_view name, const std::string& v) {
 std::string check_optional_token(std::string_view name, const std::string& v) {
   return v.empty() ? v : parse_token(name, v, "._-");
 }
+std::string check_dialplan_name(std::string_view name, const std::string& v) {
+  return parse_token(name, v, "_-+.");
+}
+std::string check_nonempty_path(std::string_view name, const std::string& v) {
+  if (v.empty()) throw config_error(std::string(name), v, "must not be empty");
+  return v;
+}
 std::string check_app(std::string_view name, const std::string& v) {
   return parse_token(name, v, "_.-");
 }
@@ -317,6 +324,13 @@ std::vector<setting_spec> make_specs() {
            check_optional_token),
       wait("TOOL_FILLER_AFTER", [](auto& s) -> auto& { return s.session.tool_filler_after; }),
       wait("REALTIME_RECONNECT_BUDGET", [](auto& s) -> auto& { return s.session.reconnect_budget; }),
+      text("AGENT_CONTEXT", [](auto& s) -> auto& { return s.session.agent_context; }, check_dialplan_name),
+      text("AGENT_EXTENSION", [](auto& s) -> auto& { return s.session.agent_extension; }, check_dialplan_name),
+      choice<>("ASSISTANT_FAILURE_ACTION", [](auto& s) -> auto& { return s.session.on_failure; },
+               std::vector<std::pair<std::string_view, session::failure_action>>{
+                   {"transfer", session::failure_action::transfer},
+                   {"hangup", session::failure_action::hangup}}),
+      text("SOUNDS_DIR", [](auto& s) -> auto& { return s.session.sounds_dir; }, check_nonempty_path),
 
       {"AUDIO_FORMAT", false, apply_audio_format,
        [](const settings& s) { return s.media.format; }},

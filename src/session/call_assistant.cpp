@@ -1,5 +1,7 @@
 // The conversation half of a call: greeting, audio both ways, barge-in,
 // transcripts, errors and reconnects. Everything here runs on the call's strand.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -39,6 +41,8 @@ realtime::link_config call_session::link_settings() const {
   c.turns.prefix_padding = o.vad_prefix_padding;
   c.turns.silence = o.vad_silence;
   c.turns.interrupt_response = o.interruption_handling;
+  if (deps_.tools)
+    for (const auto& t : deps_.tools->specs()) c.tools.push_back({t.name, t.description, t.parameters_json});
   return c;
 }
 
@@ -78,6 +82,12 @@ realtime::link_handlers call_session::link_callbacks() {
     self->tokens_.input_audio_tokens += u.input_audio_tokens;
     self->tokens_.output_audio_tokens += u.output_audio_tokens;
   };
+  h.on_tool_call = [weak](const std::string& call_id, const std::string& name, const std::string& args) {
+    if (auto self = weak.lock()) self->on_tool_call(call_id, name, args);
+  };
+  h.on_response_done = [weak] {
+    if (auto self = weak.lock()) self->on_response_done();
+  };
   h.on_error = [weak](const realtime::link_error& e) {
     if (auto self = weak.lock()) self->on_link_error(e);
   };
@@ -102,6 +112,10 @@ void call_session::on_link_ready() {
 }
 
 void call_session::maybe_greet() {
+  if (assistant_failed_ && active_ && !ending_ && !transferring_) {
+    assistant_failed();
+    return;
+  }
   if (greeted_ || !link_ready_ || !active_ || !playout_ || ending_) return;
   greeted_ = true;
   turn_ended_at_ = clock::now();  // the greeting's latency counts from the bridged call
@@ -121,6 +135,7 @@ void call_session::on_assistant_audio(const std::string& item_id, std::vector<st
         .observe(seconds_since(turn_ended_at_));
   }
   current_item_ = item_id;
+  if (after_speech_armed_) goodbye_started_ = true;
   playout_->push(item_id, pcm);
 }
 
@@ -172,7 +187,137 @@ void call_session::on_link_error(const realtime::link_error& e) {
   // A bad key or an exhausted quota will not heal within this call.
   link_ready_ = false;
   if (link_) link_->close();
-  request_end(outcome::assistant_unavailable);
+  assistant_failed();
+}
+
+void call_session::assistant_failed() {
+  assistant_failed_ = true;
+  if (!active_ || ending_) return;  // set_up() calls back here once the caller is bridged
+  // The caller hears a recorded apology, then a person (or a polite hangup),
+  // never silence.
+  play_prompt("apology", [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || self->ending_) return;
+    if (self->deps_.options.on_failure == failure_action::transfer)
+      self->transfer_to_agents(outcome::assistant_unavailable);
+    else
+      self->request_end(outcome::assistant_unavailable);
+  });
+}
+
+void call_session::play_prompt(const std::string& name, std::function<void()> then) {
+  std::shared_ptr<const std::vector<std::int16_t>> pcm;
+  if (deps_.prompts && endpoint_) pcm = deps_.prompts->get(language_, name, endpoint_->format().sample_rate_hz);
+  if (!pcm || !playout_ || pcm->empty()) {
+    if (then) then();
+    return;
+  }
+  std::string item = "prompt:" + name + ":" + std::to_string(++prompt_seq_);
+  current_item_ = item;
+  playout_->push(item, *pcm);
+  playout_->end_item(item);
+  playout_->on_item_played(item, [then = std::move(then)](bool) {
+    if (then) then();
+  });
+}
+
+void call_session::transfer_to_agents(const std::string& why) {
+  if (ending_ || transferring_) return;
+  transferring_ = true;
+  obs::log(level_enum::info, log_, "transferring the caller to {}/{} ({})", deps_.options.agent_context,
+           deps_.options.agent_extension, why);
+  net::co_spawn(strand_, [self = shared_from_this()]() -> net::awaitable<void> {
+    auto r = co_await self->deps_.control.continue_in_dialplan(
+        self->caller_.id, self->deps_.options.agent_context, self->deps_.options.agent_extension, 1);
+    if (r.ok()) {
+      // The caller has left Stasis for the agents: they are no longer ours to hang up.
+      self->caller_gone_ = true;
+      self->request_end(outcome::transferred);
+    } else if (!self->ending_) {
+      obs::log(level_enum::err, self->log_, "transfer failed: {} {}; hanging up", r.status, r.message);
+      self->transferring_ = false;
+      self->request_end(outcome::assistant_unavailable);
+    }
+  }, net::detached);
+}
+
+void call_session::on_tool_call(const std::string& call_id, const std::string& name, const std::string& arguments) {
+  ++tool_calls_;
+  if (!deps_.tools) {
+    link_->send_tool_result(call_id, R"({"error":"unknown_tool","message":"no tools are available"})");
+    return;
+  }
+  obs::log(level_enum::info, log_, "tool {} requested", name);
+  // A slow tool must not leave the caller in dead air.
+  auto filler = std::make_shared<net::steady_timer>(strand_, deps_.options.tool_filler_after);
+  filler->async_wait([weak = weak_from_this()](error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->ending_) return;
+    self->play_prompt("filler", nullptr);
+  });
+  // The strong reference keeps the call (the tools' call_actions) alive until
+  // the tool answers; every tool has a deadline, so this is bounded.
+  deps_.tools->invoke({call_id, name, arguments}, *this, strand_,
+                      [self = shared_from_this(), filler, call_id, name](tools::tool_result r) {
+                        filler->cancel();
+                        if (!r.ok)
+                          obs::log(level_enum::warn, self->log_, "tool {} failed: {}", name, r.error_code);
+                        if (self->ending_ || !self->link_) return;
+                        self->link_->send_tool_result(call_id, r.output_json);
+                        if (self->after_speech_ != after_speech::none && !self->after_speech_armed_)
+                          self->arm_after_speech();
+                      });
+}
+
+void call_session::end_call_after_speech(std::string reason) {
+  obs::log(level_enum::info, log_, "the assistant ends the call ({})", reason);
+  after_speech_ = after_speech::hangup;
+}
+
+void call_session::transfer_after_speech(std::string reason) {
+  obs::log(level_enum::info, log_, "the assistant hands the caller to an agent ({})", reason);
+  after_speech_ = after_speech::transfer;
+}
+
+void call_session::set_language(std::string language) {
+  obs::log(level_enum::info, log_, "conversation language is now {}", language);
+  language_ = std::move(language);
+}
+
+void call_session::arm_after_speech() {
+  // The response that follows the tool's result is the goodbye: act once its
+  // audio has been heard, or after a bound if the model says nothing more.
+  after_speech_armed_ = true;
+  goodbye_started_ = false;
+  after_speech_timer_ = std::make_unique<net::steady_timer>(strand_, std::chrono::seconds(15));
+  after_speech_timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->after_speech_now();
+  });
+}
+
+void call_session::on_response_done() {
+  // The function-call response itself also ends with response.done; only a
+  // response that spoke after the tool's result is the goodbye.
+  if (!after_speech_armed_ || !goodbye_started_ || ending_) return;
+  after_speech_armed_ = false;
+  if (!playout_ || playout_->idle()) {
+    after_speech_now();
+    return;
+  }
+  playout_->on_item_played(current_item_, [weak = weak_from_this()](bool) {
+    if (auto self = weak.lock()) self->after_speech_now();
+  });
+}
+
+void call_session::after_speech_now() {
+  if (ending_ || after_speech_ == after_speech::none) return;
+  auto action = after_speech_;
+  after_speech_ = after_speech::none;
+  if (after_speech_timer_) after_speech_timer_->cancel();
+  if (action == after_speech::transfer)
+    transfer_to_agents("caller asked for an agent");
+  else
+    request_end(outcome::ended_by_assistant);
 }
 
 void call_session::on_link_closed(error_code ec) {
@@ -186,9 +331,8 @@ void call_session::on_link_closed(error_code ec) {
 void call_session::reconnect_assistant() {
   if (ending_) return;
   if (clock::now() - link_lost_at_ > deps_.options.reconnect_budget) {
-    obs::log(level_enum::err, log_, "model unreachable for {} ms; ending the call",
-             deps_.options.reconnect_budget.count());
-    request_end(outcome::assistant_unavailable);
+    obs::log(level_enum::err, log_, "model unreachable for {} ms", deps_.options.reconnect_budget.count());
+    assistant_failed();
     return;
   }
   reconnect_timer_ = std::make_unique<net::steady_timer>(strand_, reconnect_delay_);
@@ -205,25 +349,15 @@ void call_session::reconnect_assistant() {
   });
 }
 
-void call_session::end_after_speech(const char* why) {
-  if (!playout_ || playout_->idle() || current_item_.empty()) {
-    request_end(why);
-    return;
-  }
-  ending_after_speech_ = true;
-  playout_->on_item_played(current_item_, [weak = weak_from_this(), why](bool) {
-    if (auto self = weak.lock()) self->request_end(why);
-  });
-}
-
 void call_session::stop_assistant() {
   if (reconnect_timer_) reconnect_timer_->cancel();
   if (link_) {
     link_->close();
     obs::log(level_enum::info, log_,
-             "conversation: {} transcript line(s), tokens in={} out={} (audio in={} out={}), reconnects={}",
-             transcript_.size(), tokens_.input_tokens, tokens_.output_tokens, tokens_.input_audio_tokens,
-             tokens_.output_audio_tokens, reconnects_);
+             "conversation: {} transcript line(s), {} tool call(s), tokens in={} out={} (audio in={} out={}), "
+             "reconnects={}, language={}",
+             transcript_.size(), tool_calls_, tokens_.input_tokens, tokens_.output_tokens,
+             tokens_.input_audio_tokens, tokens_.output_audio_tokens, reconnects_, language_);
   }
 }
 

@@ -29,8 +29,10 @@ constexpr std::chrono::milliseconds orphan_grace{1000};
 
 struct call_manager::state : std::enable_shared_from_this<state> {
   state(net::io_context& i, ari::call_control& c, media_factory f, const session_options& o,
-        const media::media_options& m, obs::metrics_registry& r, link_factory l)
-      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), options(o), media(m), metrics(r),
+        const media::media_options& m, obs::metrics_registry& r, link_factory l, tools::tool_registry* t,
+        const prompt_library* p)
+      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), options(o),
+        media(m), metrics(r),
         active_gauge(r.get_gauge("calls_active", "Calls in progress")),
         refused(r.get_counter("calls_refused_total", "Calls turned away while draining")) {}
 
@@ -38,6 +40,8 @@ struct call_manager::state : std::enable_shared_from_this<state> {
   ari::call_control& control;
   media_factory make_media;
   link_factory make_link;
+  tools::tool_registry* tools;
+  const prompt_library* prompts;
   const session_options& options;
   const media::media_options& media;
   obs::metrics_registry& metrics;
@@ -90,7 +94,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
                              },
-                             make_link};
+                             make_link, tools, prompts};
         session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
@@ -172,9 +176,10 @@ struct call_manager::state : std::enable_shared_from_this<state> {
 
 call_manager::call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                            const session_options& options, const media::media_options& media,
-                           obs::metrics_registry& metrics, link_factory make_link)
+                           obs::metrics_registry& metrics, link_factory make_link,
+                           tools::tool_registry* tools, const prompt_library* prompts)
     : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics,
-                                     std::move(make_link))) {}
+                                     std::move(make_link), tools, prompts)) {}
 
 call_manager::~call_manager() = default;
 

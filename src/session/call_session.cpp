@@ -89,6 +89,10 @@ void call_session::handle_event(const ari::event& e) {
         // still there until StasisEnd, so only StasisEnd/Destroyed count then.
         if (e.type == ari::event_type::channel_hangup_request && e.soft) break;
         caller_gone_ = true;
+        if (transferring_ && e.type == ari::event_type::stasis_end) {
+          request_end(outcome::transferred);  // left Stasis for the agents' queue
+          break;
+        }
         obs::log(level_enum::info, log_, "caller hung up ({}{})", e.type_name,
                  e.cause && !e.soft ? ", cause " + std::to_string(e.cause) : std::string());
         // Whether the caller got through is only known once an in-flight
@@ -244,6 +248,7 @@ net::awaitable<void> call_session::tear_down() {
   auto self = shared_from_this();
   auto& control = deps_.control;
   if (outcome_ == caller_left) outcome_ = bridged_ ? outcome::completed : outcome::abandoned;
+  if (after_speech_timer_) after_speech_timer_->cancel();
   stop_assistant();
   auto report = [&](const char* what, const ari::control_result& r) {
     if (!r.ok() && !r.not_found())

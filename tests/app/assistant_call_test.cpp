@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <unistd.h>
 
 #include "app/daemon_harness.hpp"
 #include "app/http_get.hpp"
 #include "fakes/fake_realtime_server.hpp"
 #include "fakes/rtp_peer.hpp"
+#include "npcl/audio/wav.hpp"
 
 namespace npcl::test {
 namespace {
@@ -133,10 +136,39 @@ TEST_F(assistant_call, dropped_model_connection_reconnects_and_replays_the_conve
   EXPECT_TRUE(ari_.wait_for_idle(5s));
 }
 
-TEST_F(assistant_call, an_invalid_key_ends_the_call_instead_of_leaving_silence) {
+TEST_F(assistant_call, an_invalid_key_plays_the_apology_then_hands_the_caller_to_an_agent) {
+  // A recorded apology of 500 ms in the call's language.
+  auto dir = std::filesystem::temp_directory_path() / ("npcl-sounds-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "en-IN");
+  ASSERT_TRUE(audio::write_wav(dir / "en-IN" / "apology.wav", 16000, fake_realtime_server::tone(500, 300)));
+  // fake_realtime_server::tone() is 24 kHz: written as 16 kHz it lasts 750 ms.
   running_daemon d([&] {
     auto s = settings(44300);
     s.realtime.service.api_key = "sk-wrong";
+    s.session.sounds_dir = dir.string();
+    return s;
+  }());
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/continue", 5s)) << "caller left in silence";
+  auto heard = peer.received().size();
+  EXPECT_GE(heard, 35u) << "the apology was not played before the transfer";
+  for (const auto& r : ari_.requests())
+    if (r.path == "/channels/" + caller + "/continue") {
+      EXPECT_EQ(r.query.at("context"), "agents");
+      EXPECT_EQ(r.query.at("extension"), "queue");
+    }
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"transferred\"}", 1));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(assistant_call, an_invalid_key_with_hangup_configured_ends_the_call) {
+  running_daemon d([&] {
+    auto s = settings(44350);
+    s.realtime.service.api_key = "sk-wrong";
+    s.session.on_failure = session::failure_action::hangup;
     return s;
   }());
   ASSERT_TRUE(ari_.wait_for_events_connection(5s));
@@ -144,6 +176,46 @@ TEST_F(assistant_call, an_invalid_key_ends_the_call_instead_of_leaving_silence) 
   ASSERT_FALSE(caller.empty());
   EXPECT_TRUE(ari_.wait_for_idle(5s));
   EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"assistant_unavailable\"}", 1));
+}
+
+TEST_F(assistant_call, end_call_tool_hangs_up_after_the_goodbye_has_played) {
+  realtime_.script_audio(fake_realtime_server::tone(300, 440), "Hello from NPCL.");
+  realtime_.script_function_call("end_call", R"({"reason":"caller said goodbye"})");
+  realtime_.script_audio(fake_realtime_server::tone(600, 550), "Thank you for calling NPCL. Goodbye.");
+  running_daemon d(settings(44500));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(15, 5s));
+  peer.play(speech_like(500ms, 600ms));
+  ASSERT_TRUE(realtime_.wait_for_function_output(5s)) << "the tool's result did not reach the model";
+  auto out = realtime_.function_outputs().front().output;
+  EXPECT_EQ(out.find("error"), std::string::npos) << out;
+  ASSERT_TRUE(ari_.wait_for_request("DELETE", "/channels/" + caller, 5s)) << "the call was not ended";
+  // 300 ms greeting + 600 ms goodbye = 45 frames, all heard before the hangup.
+  EXPECT_GE(peer.received().size(), 44u) << "hung up before the goodbye had played";
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"ended_by_assistant\"}", 1));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "tool_calls_total{outcome=\"ok\",tool=\"end_call\"}", 1));
+}
+
+TEST_F(assistant_call, invalid_tool_arguments_return_an_error_the_model_can_act_on) {
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("set_language", R"({"language":"fr-FR"})");
+  realtime_.script_audio(fake_realtime_server::tone(200, 550), "I can speak English, Hindi, Bhojpuri or Bengali.");
+  running_daemon d(settings(44550));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(10, 5s));
+  peer.play(speech_like(500ms, 600ms));
+  ASSERT_TRUE(realtime_.wait_for_function_output(5s));
+  auto out = realtime_.function_outputs().front().output;
+  EXPECT_NE(out.find("invalid_arguments"), std::string::npos) << out;
+  EXPECT_NE(out.find("language"), std::string::npos) << out;
+  EXPECT_EQ(ari_.bridges().size(), 1u) << "a bad tool call must not end the call";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
 }
 
 TEST_F(assistant_call, twenty_concurrent_calls_each_keep_their_own_conversation) {

@@ -22,7 +22,8 @@ class call_manager {
   /// calls with media only.
   call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                const session_options& options, const media::media_options& media,
-               obs::metrics_registry& metrics, link_factory make_link = nullptr);
+               obs::metrics_registry& metrics, link_factory make_link = nullptr,
+               tools::tool_registry* tools = nullptr, const prompt_library* prompts = nullptr);
   ~call_manager();
 
   /// Routes one event: a caller's StasisStart starts a call; events about a

@@ -10,6 +10,9 @@
 #include "npcl/media/media_options.hpp"
 #include "npcl/media/playout.hpp"
 #include "npcl/realtime/realtime_link.hpp"
+#include "npcl/session/prompt_library.hpp"
+#include "npcl/tools/call_actions.hpp"
+#include "npcl/tools/tool_registry.hpp"
 #include "npcl/obs/log.hpp"
 #include "npcl/session/session_options.hpp"
 #include <boost/asio/steady_timer.hpp>
@@ -39,6 +42,7 @@ inline constexpr const char* shutdown = "shutdown";          ///< daemon shutdow
 inline constexpr const char* lost = "lost";                  ///< gone from Asterisk while the events socket was down
 inline constexpr const char* ended_by_assistant = "ended_by_assistant";  ///< the model ended the call (end_call)
 inline constexpr const char* assistant_unavailable = "assistant_unavailable";  ///< the model could not be reached
+inline constexpr const char* transferred = "transferred";    ///< handed to a human agent
 }  // namespace outcome
 
 /// One phone call, from the caller's StasisStart until every Asterisk resource
@@ -49,7 +53,7 @@ inline constexpr const char* assistant_unavailable = "assistant_unavailable";  /
 /// MAX_CALL_DURATION, shutdown — the same teardown deletes what was created
 /// (ids are chosen by us before each request, so even a request whose reply
 /// was lost is cleaned up), releases the port and logs one summary line.
-class call_session : public std::enable_shared_from_this<call_session> {
+class call_session : public std::enable_shared_from_this<call_session>, public tools::call_actions {
  public:
   struct deps {
     ari::call_control& control;              ///< Asterisk operations
@@ -59,6 +63,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
     obs::metrics_registry& metrics;          ///< calls_total, media counters
     std::function<void(const std::string& call_id)> on_finished;  ///< after teardown, on the strand
     link_factory make_link = nullptr;        ///< the model; null: media only (no assistant)
+    tools::tool_registry* tools = nullptr;   ///< functions offered to the model (may be null)
+    const prompt_library* prompts = nullptr; ///< recorded apology/filler/... (may be null)
   };
 
   /// `caller` is the channel from the StasisStart that brought the call and
@@ -83,6 +89,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   const std::string& media_channel_id() const { return media_channel_id_; }
   const std::string& bridge_id() const { return bridge_id_; }
 
+  // tools::call_actions — called by tools on this call's strand.
+  void end_call_after_speech(std::string reason) override;
+  void transfer_after_speech(std::string reason) override;
+  void set_language(std::string language) override;
+
  private:
   net::awaitable<void> set_up();
   net::awaitable<void> tear_down();
@@ -106,9 +117,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void on_link_error(const realtime::link_error& e);
   void on_link_closed(error_code ec);
   void reconnect_assistant();
-  void end_after_speech(const char* why);
   void on_frame_sent();
   void stop_assistant();
+  void on_tool_call(const std::string& call_id, const std::string& name, const std::string& arguments);
+  void on_response_done();
+  void arm_after_speech();
+  void after_speech_now();
+  void play_prompt(const std::string& name, std::function<void()> then);
+  void assistant_failed();
+  void transfer_to_agents(const std::string& why);
 
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
@@ -157,7 +174,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::chrono::steady_clock::time_point turn_ended_at_;  ///< caller stopped speaking (server VAD)
   bool awaiting_audio_ = false;                      ///< waiting for the answer's first audio byte
   bool awaiting_packet_ = false;                     ///< waiting for the answer's first sent frame
-  bool ending_after_speech_ = false;                 ///< end_call: hang up when playout drains
+  enum class after_speech { none, hangup, transfer };
+  after_speech after_speech_ = after_speech::none;   ///< end_call/transfer_to_agent waiting for the goodbye
+  bool after_speech_armed_ = false;                  ///< the tool's result went out: the next response is the last
+  bool goodbye_started_ = false;                     ///< that last response has produced audio
+  std::unique_ptr<net::steady_timer> after_speech_timer_;  ///< acts even if the model never speaks again
+  bool assistant_failed_ = false;                    ///< a fatal model error: apology, then fail over
+  bool transferring_ = false;                        ///< ARI continue to the agents is under way
+  int prompt_seq_ = 0;                               ///< makes each played prompt its own item
+  int tool_calls_ = 0;                               ///< functions the model called
 };
 
 }  // namespace npcl::session

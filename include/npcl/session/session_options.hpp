@@ -7,6 +7,9 @@ namespace npcl::session {
 /// How the model finds the end of the caller's turn.
 enum class turn_mode { server_vad, semantic_vad };
 
+/// What happens to a caller when the assistant cannot serve them.
+enum class failure_action { transfer, hangup };
+
 /// What the daemon does with a call arriving while it drains for shutdown.
 enum class new_call_action { continue_dialplan, hangup };
 
@@ -32,6 +35,10 @@ struct session_options {
   std::string transcription_model = "gpt-4o-mini-transcribe";  ///< TRANSCRIPTION_MODEL ("" = no transcripts)
   std::chrono::milliseconds tool_filler_after{1000}; ///< TOOL_FILLER_AFTER: a slower tool gets a filler phrase
   std::chrono::milliseconds reconnect_budget{15000}; ///< REALTIME_RECONNECT_BUDGET: time to get the model back mid-call
+  std::string agent_context = "agents";              ///< AGENT_CONTEXT: dialplan context of the human agents
+  std::string agent_extension = "queue";             ///< AGENT_EXTENSION: extension in AGENT_CONTEXT
+  failure_action on_failure = failure_action::transfer;  ///< ASSISTANT_FAILURE_ACTION: after the apology
+  std::string sounds_dir = "/usr/local/share/npcl-assistant/sounds";  ///< SOUNDS_DIR: recorded prompts
 };
 
 }  // namespace npcl::session
