@@ -274,6 +274,10 @@ std::string check_optional_token(std::string_view name, const std::string& v) {
 std::string check_dialplan_name(std::string_view name, const std::string& v) {
   return parse_token(name, v, "_-+.");
 }
+std::string check_dtmf_key(std::string_view name, const std::string& v) {
+  if (v.empty() || (v.size() == 1 && std::string_view("0123456789*#").find(v[0]) != std::string_view::npos)) return v;
+  throw config_error(std::string(name), v, "must be one keypad key (0-9, * or #) or empty");
+}
 std::string check_nonempty_path(std::string_view name, const std::string& v) {
   if (v.empty()) throw config_error(std::string(name), v, "must not be empty");
   return v;
@@ -330,6 +334,8 @@ std::vector<setting_spec> make_specs() {
                std::vector<std::pair<std::string_view, session::failure_action>>{
                    {"transfer", session::failure_action::transfer},
                    {"hangup", session::failure_action::hangup}}),
+      wait("DTMF_INTER_DIGIT_TIMEOUT", [](auto& s) -> auto& { return s.session.dtmf_inter_digit; }),
+      text("DTMF_TRANSFER_KEY", [](auto& s) -> auto& { return s.session.dtmf_transfer_key; }, check_dtmf_key),
       text("SOUNDS_DIR", [](auto& s) -> auto& { return s.session.sounds_dir; }, check_nonempty_path),
 
       {"AUDIO_FORMAT", false, apply_audio_format,

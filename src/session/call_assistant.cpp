@@ -241,6 +241,50 @@ void call_session::transfer_to_agents(const std::string& why) {
   }, net::detached);
 }
 
+void call_session::on_keypad(char digit) {
+  if (ending_ || transferring_) return;
+  if (digit == '#') {
+    keypad_entry_done();
+    return;
+  }
+  keypad_ += digit;
+  keypad_timer_ = std::make_unique<net::steady_timer>(strand_, deps_.options.dtmf_inter_digit);
+  keypad_timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->keypad_entry_done();
+  });
+}
+
+void call_session::keypad_entry_done() {
+  if (keypad_timer_) keypad_timer_->cancel();
+  std::string digits = std::move(keypad_);
+  keypad_.clear();
+  if (digits.empty() || ending_) return;
+  // The transfer key pressed on its own reaches a person; inside a longer
+  // entry it is just a digit (consumer numbers contain zeros).
+  if (!deps_.options.dtmf_transfer_key.empty() && digits == deps_.options.dtmf_transfer_key) {
+    transfer_after_current_sentence("keypad " + digits);
+    return;
+  }
+  if (!link_ || !link_ready_) return;
+  obs::log(level_enum::info, log_, "keypad entry of {} digit(s) given to the assistant", digits.size());
+  realtime::transcript_line line;
+  line.who = realtime::transcript_line::speaker::caller;
+  line.text = "[The caller typed on the telephone keypad: " + digits + "]";
+  link_->add_history(line);
+  link_->request_response();
+}
+
+void call_session::transfer_after_current_sentence(const std::string& why) {
+  if (!playout_ || playout_->idle() || current_item_.empty()) {
+    transfer_to_agents(why);
+    return;
+  }
+  if (link_) link_->cancel_response();  // nothing new; the sentence being heard finishes
+  playout_->on_item_played(current_item_, [weak = weak_from_this(), why](bool) {
+    if (auto self = weak.lock()) self->transfer_to_agents(why);
+  });
+}
+
 void call_session::on_tool_call(const std::string& call_id, const std::string& name, const std::string& arguments) {
   ++tool_calls_;
   if (!deps_.tools) {
@@ -315,7 +359,7 @@ void call_session::after_speech_now() {
   after_speech_ = after_speech::none;
   if (after_speech_timer_) after_speech_timer_->cancel();
   if (action == after_speech::transfer)
-    transfer_to_agents("caller asked for an agent");
+    transfer_to_agents("the caller asked for an agent");
   else
     request_end(outcome::ended_by_assistant);
 }

@@ -109,6 +109,7 @@ void call_session::handle_event(const ari::event& e) {
       if (is_caller) {
         ++dtmf_digits_;
         obs::log(level_enum::debug, log_, "keypad digit {} ({} ms)", e.digit, e.duration_ms);
+        on_keypad(e.digit[0]);
       }
       break;
     default:
@@ -249,6 +250,7 @@ net::awaitable<void> call_session::tear_down() {
   auto& control = deps_.control;
   if (outcome_ == caller_left) outcome_ = bridged_ ? outcome::completed : outcome::abandoned;
   if (after_speech_timer_) after_speech_timer_->cancel();
+  if (keypad_timer_) keypad_timer_->cancel();
   stop_assistant();
   auto report = [&](const char* what, const ari::control_result& r) {
     if (!r.ok() && !r.not_found())

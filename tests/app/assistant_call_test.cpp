@@ -218,6 +218,38 @@ TEST_F(assistant_call, invalid_tool_arguments_return_an_error_the_model_can_act_
   EXPECT_TRUE(ari_.wait_for_idle(5s));
 }
 
+TEST_F(assistant_call, keypad_digits_reach_the_model_as_the_callers_entry) {
+  realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
+  running_daemon d(settings(44600));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
+  for (char c : std::string("000054321#")) ari_.send_dtmf(caller, c);
+  ASSERT_TRUE(realtime_.wait_for_history_items(1, 5s));
+  EXPECT_NE(realtime_.history_items().front().find("000054321"), std::string::npos)
+      << realtime_.history_items().front();
+  EXPECT_TRUE(realtime_.wait_for_event("response.create", 5s, 2)) << "no answer asked for the keypad entry";
+  EXPECT_EQ(ari_.bridges().size(), 1u) << "zeros inside a number must not transfer the call";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
+TEST_F(assistant_call, pressing_zero_reaches_an_agent) {
+  realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
+  auto s = settings(44650);
+  s.session.dtmf_inter_digit = 300ms;
+  running_daemon d(std::move(s));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
+  ari_.send_dtmf(caller, '0');
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/continue", 5s));
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"transferred\"}", 1));
+}
+
 TEST_F(assistant_call, twenty_concurrent_calls_each_keep_their_own_conversation) {
   realtime_.set_default_response({fake_realtime_server::tone(300, 440), "Hello.", {}, {}});
   running_daemon d(settings(44400));

@@ -126,6 +126,9 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   void play_prompt(const std::string& name, std::function<void()> then);
   void assistant_failed();
   void transfer_to_agents(const std::string& why);
+  void on_keypad(char digit);
+  void keypad_entry_done();
+  void transfer_after_current_sentence(const std::string& why);
 
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
@@ -183,6 +186,8 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   bool transferring_ = false;                        ///< ARI continue to the agents is under way
   int prompt_seq_ = 0;                               ///< makes each played prompt its own item
   int tool_calls_ = 0;                               ///< functions the model called
+  std::string keypad_;                               ///< digits of the keypad entry being collected
+  std::unique_ptr<net::steady_timer> keypad_timer_;  ///< inter-digit timeout
 };
 
 }  // namespace npcl::session
