@@ -328,9 +328,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         notify(&link_handlers::on_tool_call, ev->call_id, ev->name, ev->arguments);
         break;
       case kind::rate_limits:
-        for (const auto& l : ev->limits)
+        for (const auto& l : ev->limits) {
           spdlog::debug("realtime: rate limit {}: {} of {} left, reset in {} s", l.name, l.remaining, l.limit,
                         l.reset_seconds);
+          // Operators alert on a shrinking remainder before calls start failing.
+          metrics_.get_gauge("realtime_rate_limit_remaining", "Requests or tokens left in the current window",
+                             {{"limit", l.name.empty() ? "unknown" : l.name}})
+              .set(static_cast<double>(l.remaining));
+        }
         break;
       case kind::error:
         on_service_error(std::move(ev->error));
