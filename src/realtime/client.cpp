@@ -333,7 +333,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                         l.reset_seconds);
           // Operators alert on a shrinking remainder before calls start failing.
           metrics_.get_gauge("realtime_rate_limit_remaining", "Requests or tokens left in the current window",
-                             {{"limit", l.name.empty() ? "unknown" : l.name}})
+                             {{"limit", l.name == "requests" || l.name == "tokens" ? l.name : std::string("other")}})
               .set(static_cast<double>(l.remaining));
         }
         break;
