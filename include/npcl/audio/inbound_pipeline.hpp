@@ -1,0 +1,62 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "npcl/audio/audio_format.hpp"
+#include "npcl/audio/audio_options.hpp"
+#include "npcl/audio/audio_processor.hpp"
+#include "npcl/audio/echo_guard.hpp"
+#include "npcl/audio/frame.hpp"
+#include "npcl/audio/speech_detector.hpp"
+
+namespace npcl::audio {
+
+/// The caller's audio on its way in, per call: webrtc cleaning
+/// (audio_processor), the speech decision (speech_detector) and the check
+/// that "speech" is not the assistant's own voice coming back (echo_guard),
+/// run on each 10 ms chunk of every inbound frame. Frame-in/frame-out,
+/// deterministic, no I/O, not thread-safe (the call's strand owns it).
+class inbound_pipeline {
+ public:
+  /// What one inbound frame produced.
+  struct result {
+    frame cleaned;                 ///< the frame after high-pass, noise suppression (and AGC/AEC)
+    bool onset = false;            ///< the caller started speaking within this frame
+    bool offset = false;           ///< the caller stopped speaking within this frame
+    bool speaking = false;         ///< inside a caller turn after this frame
+    bool echo_suppressed = false;  ///< speech-like audio here was taken for echo and ignored
+    bool rejected = false;         ///< wrong rate or not whole 10 ms chunks: passed through, not analysed
+  };
+
+  /// Builds the pipeline for `format` (mono, 8000 or 16000 Hz, ptime a
+  /// multiple of 10 ms). Throws std::invalid_argument otherwise or for
+  /// invalid options (a start-up configuration error).
+  inbound_pipeline(const audio_format& format, const vad_options& options);
+
+  /// Processes one inbound frame. A frame at another rate or whose length is
+  /// not a whole number of 10 ms chunks comes back unchanged with `rejected`
+  /// set, for the caller to log; it does not disturb the state.
+  result process(const frame& in);
+
+  /// Records one frame playout has just sent to the caller, as the echo
+  /// reference. Frames at another rate are ignored (returns false); a tail
+  /// shorter than 10 ms reaches the echo guard but not the echo canceller.
+  bool far_end(const frame& sent);
+
+  /// True inside a caller turn.
+  bool speaking() const noexcept { return detector_.speaking(); }
+
+  /// Forgets everything heard and sent (new call leg, after a transfer).
+  void reset();
+
+  /// Format given at construction.
+  const audio_format& format() const noexcept { return format_; }
+
+ private:
+  audio_format format_;         ///< rate and ptime of the call's frames
+  audio_processor processor_;   ///< webrtc cleaning and features
+  speech_detector detector_;    ///< the speech decision
+  echo_guard guard_;            ///< the assistant's own voice coming back
+};
+
+}  // namespace npcl::audio

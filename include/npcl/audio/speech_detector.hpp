@@ -1,0 +1,92 @@
+#pragma once
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "npcl/audio/audio_format.hpp"
+#include "npcl/audio/audio_options.hpp"
+#include "npcl/audio/audio_processor.hpp"
+
+namespace npcl::audio {
+
+/// Measures of one 10 ms chunk, taken over the last 32 ms of audio.
+struct chunk_analysis {
+  double energy = 0.0;       ///< RMS of the chunk as a fraction of full scale (0..1)
+  double flatness = 1.0;     ///< spectral flatness over 200..3600 Hz (0 = one line, 1 = white)
+  double tonality = 0.0;     ///< share of 200..3600 Hz power in the two strongest peaks (0..1)
+  double periodicity = 0.0;  ///< best normalised autocorrelation at a pitch lag of 70..400 Hz (−1..1)
+  bool speech_like = false;  ///< every test passed: loud enough, voiced, not a tone, not noise
+};
+
+/// Outcome of one 10 ms chunk for the turn.
+struct speech_decision {
+  std::uint64_t chunk_index = 0;  ///< 0-based index of the chunk since construction or reset()
+  bool onset = false;             ///< the caller has started speaking (min_speech of speech reached here)
+  bool offset = false;            ///< the caller has stopped (hangover of non-speech reached here)
+  bool speaking = false;          ///< inside a turn after this chunk
+};
+
+/// Decides, chunk by chunk, whether the caller is speaking. A chunk counts as
+/// speech only when it is above the energy gate, periodic at a pitch lag
+/// (noise is not), not dominated by one or two spectral lines (tones and DTMF
+/// are) and not spectrally flat; an onset needs min_speech of such chunks in a
+/// row (one stray chunk tolerated), an offset a hangover without them.
+/// Deterministic, no I/O, not thread-safe.
+class speech_detector {
+ public:
+  /// Builds a detector for mono 8000 or 16000 Hz audio in 10 ms chunks.
+  /// Throws std::invalid_argument for another format or out-of-range options
+  /// (min_speech or hangover not positive).
+  speech_detector(const audio_format& format, const vad_options& options);
+
+  /// Samples in one 10 ms chunk (80 or 160).
+  std::size_t chunk_samples() const noexcept { return chunk_samples_; }
+
+  /// Adds one cleaned 10 ms chunk to the analysis window and measures it;
+  /// `features` come from audio_processor for the same chunk. A chunk of the
+  /// wrong length yields a default (not speech) analysis and is not kept.
+  chunk_analysis analyse(std::span<const std::int16_t> chunk, const chunk_features& features);
+
+  /// Advances the turn by one chunk judged `speech_like` (normally
+  /// analyse()'s verdict, cleared by the caller for echo) and reports
+  /// onset/offset with the chunk's index.
+  speech_decision update(bool speech_like);
+
+  /// True inside a turn (between an onset and its offset).
+  bool speaking() const noexcept { return speaking_; }
+
+  /// Forgets the audio history and any turn in progress; chunk indices
+  /// restart at 0.
+  void reset();
+
+ private:
+  void fft(std::vector<std::complex<float>>& data) const;
+  double autocorrelation_peak() const;
+
+  vad_options options_;               ///< thresholds and durations given at construction
+  int sample_rate_hz_;                ///< rate of the chunks (Hz)
+  std::size_t chunk_samples_;         ///< samples per 10 ms chunk
+  std::size_t fft_size_;              ///< analysis window: 32 ms (256 or 512 samples)
+  int decimation_;                    ///< pitch search runs at 8 kHz: 1 at 8 kHz, 2 at 16 kHz
+  std::size_t band_lo_;               ///< first FFT bin of the 200..3600 Hz band
+  std::size_t band_hi_;               ///< one past the last bin of the band
+  std::size_t min_speech_chunks_;     ///< speech chunks in a row needed for an onset
+  std::size_t hangover_chunks_;       ///< non-speech chunks needed for an offset
+
+  std::vector<float> history_;        ///< last fft_size_ samples, oldest first (full scale = 1)
+  std::vector<float> pitch_history_;  ///< last 36 ms at 8 kHz for the pitch search (full scale = 1)
+  std::vector<float> window_;         ///< Hann window, fft_size_ coefficients
+  std::vector<std::complex<float>> twiddle_;  ///< e^(−2πik/N), k < N/2
+  std::vector<std::uint32_t> bit_reverse_;    ///< FFT input permutation, N entries
+  mutable std::vector<std::complex<float>> spectrum_;  ///< FFT work buffer, N entries
+  mutable std::vector<float> power_;  ///< band power spectrum work buffer
+
+  std::uint64_t chunk_index_ = 0;     ///< chunks passed to update() since reset
+  std::size_t speech_run_ = 0;        ///< speech chunks counted toward an onset
+  std::size_t gap_run_ = 0;           ///< non-speech chunks since the last speech chunk
+  bool speaking_ = false;             ///< inside a turn
+};
+
+}  // namespace npcl::audio

@@ -1,0 +1,66 @@
+#include "npcl/audio/inbound_pipeline.hpp"
+
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace npcl::audio {
+
+inbound_pipeline::inbound_pipeline(const audio_format& format, const vad_options& options)
+    : format_(format), processor_(format, options), detector_(format, options), guard_(format, options) {
+  if (format.ptime_ms % 10 != 0) {
+    throw std::invalid_argument("inbound_pipeline: ptime " + std::to_string(format.ptime_ms) +
+                                " ms is not a multiple of 10 ms");
+  }
+}
+
+inbound_pipeline::result inbound_pipeline::process(const frame& in) {
+  result r;
+  r.cleaned = in;
+  const std::size_t chunk = processor_.chunk_samples();
+  if (in.sample_rate_hz != format_.sample_rate_hz || in.samples.empty() || in.samples.size() % chunk != 0) {
+    r.rejected = true;
+    return r;
+  }
+  std::span<std::int16_t> out(r.cleaned.samples);
+  for (std::size_t at = 0; at < out.size(); at += chunk) {
+    const auto piece = out.subspan(at, chunk);
+    // The guard correlates the raw audio: the sent audio it compares with
+    // never went through noise suppression or gain.
+    guard_.near_end(piece);
+    const auto features = processor_.process(piece);
+    bool speech_like = false;
+    if (features) {
+      speech_like = detector_.analyse(piece, *features).speech_like;
+      if (speech_like && guard_.is_echo()) {
+        speech_like = false;
+        r.echo_suppressed = true;
+      }
+    }
+    const speech_decision d = detector_.update(speech_like);
+    r.onset = r.onset || d.onset;
+    r.offset = r.offset || d.offset;
+  }
+  r.speaking = detector_.speaking();
+  return r;
+}
+
+bool inbound_pipeline::far_end(const frame& sent) {
+  if (sent.sample_rate_hz != format_.sample_rate_hz) return false;
+  const std::span<const std::int16_t> all(sent.samples);
+  guard_.far_end(all);
+  const std::size_t chunk = processor_.chunk_samples();
+  bool ok = true;
+  for (std::size_t at = 0; at + chunk <= all.size(); at += chunk) {
+    ok = processor_.far_end(all.subspan(at, chunk)) && ok;
+  }
+  return ok;
+}
+
+void inbound_pipeline::reset() {
+  processor_.reset();
+  detector_.reset();
+  guard_.reset();
+}
+
+}  // namespace npcl::audio

@@ -1,0 +1,218 @@
+#include "npcl/audio/speech_detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+namespace npcl::audio {
+namespace {
+
+constexpr double band_lo_hz = 200.0;
+constexpr double band_hi_hz = 3600.0;
+// Pitch search at 8 kHz: 20 ms compared with itself 2.5..14.25 ms earlier
+// (400..70 Hz), the range of adult and children's voices.
+constexpr std::size_t pitch_window = 160;
+constexpr std::size_t pitch_min_lag = 20;
+constexpr std::size_t pitch_max_lag = 114;
+constexpr std::size_t pitch_history = pitch_window + pitch_max_lag;
+// A peak is its bin ±2: the main lobe of a Hann-windowed line.
+constexpr std::size_t peak_half_width = 2;
+// One stray non-speech chunk (a stop consonant, a μ-law glitch) inside a
+// run does not restart the onset count.
+constexpr std::size_t tolerated_gap = 1;
+
+std::size_t chunks_of(std::chrono::milliseconds d) {
+  return static_cast<std::size_t>((d.count() + 9) / 10);
+}
+
+}  // namespace
+
+speech_detector::speech_detector(const audio_format& format, const vad_options& options)
+    : options_(options),
+      sample_rate_hz_(format.sample_rate_hz),
+      chunk_samples_(static_cast<std::size_t>(format.sample_rate_hz / 100)),
+      fft_size_(format.sample_rate_hz == 16000 ? 512 : 256),
+      decimation_(format.sample_rate_hz / 8000) {
+  if (!format.valid() || format.channels != 1 ||
+      (format.sample_rate_hz != 8000 && format.sample_rate_hz != 16000)) {
+    throw std::invalid_argument("speech_detector: needs mono 8000 or 16000 Hz, got " +
+                                std::to_string(format.sample_rate_hz) + " Hz");
+  }
+  if (options.min_speech.count() <= 0 || options.hangover.count() <= 0) {
+    throw std::invalid_argument("speech_detector: min_speech and hangover must be positive");
+  }
+  min_speech_chunks_ = chunks_of(options.min_speech);
+  hangover_chunks_ = chunks_of(options.hangover);
+  const double bin_hz = static_cast<double>(sample_rate_hz_) / static_cast<double>(fft_size_);
+  band_lo_ = static_cast<std::size_t>(std::ceil(band_lo_hz / bin_hz));
+  band_hi_ = static_cast<std::size_t>(std::floor(band_hi_hz / bin_hz)) + 1;
+
+  window_.resize(fft_size_);
+  for (std::size_t n = 0; n < fft_size_; ++n) {
+    window_[n] = static_cast<float>(
+        0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(n) / static_cast<double>(fft_size_)));
+  }
+  twiddle_.resize(fft_size_ / 2);
+  for (std::size_t k = 0; k < fft_size_ / 2; ++k) {
+    const double a = -2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(fft_size_);
+    twiddle_[k] = {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))};
+  }
+  std::size_t bits = 0;
+  while ((std::size_t{1} << bits) < fft_size_) ++bits;
+  bit_reverse_.resize(fft_size_);
+  for (std::size_t i = 0; i < fft_size_; ++i) {
+    std::size_t r = 0;
+    for (std::size_t b = 0; b < bits; ++b) r |= ((i >> b) & 1U) << (bits - 1 - b);
+    bit_reverse_[i] = static_cast<std::uint32_t>(r);
+  }
+  spectrum_.resize(fft_size_);
+  power_.resize(band_hi_ - band_lo_);
+  reset();
+}
+
+void speech_detector::reset() {
+  history_.assign(fft_size_, 0.f);
+  pitch_history_.assign(pitch_history, 0.f);
+  chunk_index_ = 0;
+  speech_run_ = 0;
+  gap_run_ = 0;
+  speaking_ = false;
+}
+
+// Iterative radix-2 decimation-in-time FFT, in place; the size is a power of
+// two fixed at construction.
+void speech_detector::fft(std::vector<std::complex<float>>& data) const {
+  const std::size_t n = data.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t j = bit_reverse_[i];
+    if (i < j) std::swap(data[i], data[j]);
+  }
+  for (std::size_t len = 2; len <= n; len <<= 1) {
+    const std::size_t half = len / 2;
+    const std::size_t step = n / len;
+    for (std::size_t start = 0; start < n; start += len) {
+      for (std::size_t k = 0; k < half; ++k) {
+        const std::complex<float> t = twiddle_[k * step] * data[start + k + half];
+        data[start + k + half] = data[start + k] - t;
+        data[start + k] += t;
+      }
+    }
+  }
+}
+
+double speech_detector::autocorrelation_peak() const {
+  const float* x = pitch_history_.data() + pitch_max_lag;  // the newest 20 ms
+  double energy_x = 0.0;
+  for (std::size_t n = 0; n < pitch_window; ++n) energy_x += static_cast<double>(x[n]) * x[n];
+  if (energy_x <= 0.0) return 0.0;
+  // Energy of the lagged segment, slid one sample per lag.
+  const float* y0 = x - pitch_min_lag;
+  double energy_y = 0.0;
+  for (std::size_t n = 0; n < pitch_window; ++n) energy_y += static_cast<double>(y0[n]) * y0[n];
+  double best = 0.0;
+  for (std::size_t lag = pitch_min_lag; lag <= pitch_max_lag; ++lag) {
+    const float* y = x - lag;
+    float dot = 0.f;
+    for (std::size_t n = 0; n < pitch_window; ++n) dot += x[n] * y[n];
+    if (energy_y > 0.0) best = std::max(best, static_cast<double>(dot) / std::sqrt(energy_x * energy_y));
+    if (lag < pitch_max_lag) {
+      // Next lag: the segment gains the sample before it and loses its last.
+      const double in = y[-1];
+      const double out = y[pitch_window - 1];
+      energy_y = std::max(0.0, energy_y + in * in - out * out);
+    }
+  }
+  return best;
+}
+
+chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
+                                        const chunk_features& features) {
+  chunk_analysis a;
+  if (chunk.size() != chunk_samples_) return a;
+  constexpr float scale = 1.0f / 32768.0f;
+
+  std::shift_left(history_.begin(), history_.end(), static_cast<std::ptrdiff_t>(chunk.size()));
+  std::transform(chunk.begin(), chunk.end(), history_.end() - static_cast<std::ptrdiff_t>(chunk.size()),
+                 [](std::int16_t s) { return static_cast<float>(s) * scale; });
+  const std::size_t pitch_new = chunk.size() / static_cast<std::size_t>(decimation_);
+  std::shift_left(pitch_history_.begin(), pitch_history_.end(), static_cast<std::ptrdiff_t>(pitch_new));
+  float* pitch_out = pitch_history_.data() + pitch_history_.size() - pitch_new;
+  for (std::size_t i = 0; i < pitch_new; ++i) {
+    // At 16 kHz a pair average is the anti-alias filter: pitch lives far below 4 kHz.
+    float sum = 0.f;
+    for (int d = 0; d < decimation_; ++d) sum += static_cast<float>(chunk[i * decimation_ + d]);
+    pitch_out[i] = sum * scale / static_cast<float>(decimation_);
+  }
+
+  double sum_sq = 0.0;
+  for (const std::int16_t s : chunk) sum_sq += static_cast<double>(s) * s;
+  a.energy = std::sqrt(sum_sq / static_cast<double>(chunk.size())) / 32768.0;
+  // Quiet chunks are never speech: skip the spectral work they do not need.
+  if (a.energy < options_.energy_threshold) return a;
+
+  for (std::size_t n = 0; n < fft_size_; ++n) spectrum_[n] = {history_[n] * window_[n], 0.f};
+  fft(spectrum_);
+  double total = 0.0;
+  double log_sum = 0.0;
+  constexpr double floor = 1e-12;  // keeps log() finite on digital silence in a bin
+  for (std::size_t k = band_lo_; k < band_hi_; ++k) {
+    const float p = std::norm(spectrum_[k]);
+    power_[k - band_lo_] = p;
+    total += p;
+    log_sum += std::log(static_cast<double>(p) + floor);
+  }
+  const auto bins = static_cast<double>(power_.size());
+  if (total > 0.0) {
+    a.flatness = std::exp(log_sum / bins) / (total / bins + floor);
+    // Two strongest peaks, each its bin ±2; the second must lie outside the first.
+    double peaks = 0.0;
+    std::size_t first = power_.size();
+    for (int round = 0; round < 2; ++round) {
+      std::size_t best = power_.size();
+      for (std::size_t k = 0; k < power_.size(); ++k) {
+        if (first < power_.size() && k + peak_half_width >= first && k <= first + peak_half_width) continue;
+        if (best == power_.size() || power_[k] > power_[best]) best = k;
+      }
+      if (best == power_.size()) break;
+      const std::size_t lo = best >= peak_half_width ? best - peak_half_width : 0;
+      const std::size_t hi = std::min(power_.size(), best + peak_half_width + 1);
+      for (std::size_t k = lo; k < hi; ++k) {
+        if (round == 1 && k + peak_half_width >= first && k <= first + peak_half_width) continue;
+        peaks += power_[k];
+      }
+      first = best;
+    }
+    a.tonality = peaks / total;
+  }
+  a.periodicity = autocorrelation_peak();
+  a.speech_like = a.periodicity >= options_.min_periodicity && a.tonality <= options_.max_tonality &&
+                  a.flatness <= options_.max_flatness;
+  (void)features;
+  return a;
+}
+
+speech_decision speech_detector::update(bool speech_like) {
+  speech_decision d;
+  d.chunk_index = chunk_index_++;
+  if (speech_like) {
+    ++speech_run_;
+    gap_run_ = 0;
+  } else {
+    ++gap_run_;
+    if (gap_run_ > tolerated_gap) speech_run_ = 0;
+  }
+  if (!speaking_ && speech_like && speech_run_ >= min_speech_chunks_) {
+    speaking_ = true;
+    d.onset = true;
+  } else if (speaking_ && gap_run_ >= hangover_chunks_) {
+    speaking_ = false;
+    d.offset = true;
+    speech_run_ = 0;
+  }
+  d.speaking = speaking_;
+  return d;
+}
+
+}  // namespace npcl::audio

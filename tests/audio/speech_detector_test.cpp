@@ -1,0 +1,145 @@
+#include "npcl/audio/speech_detector.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "npcl/audio/audio_processor.hpp"
+
+namespace npcl::audio {
+namespace {
+
+using pcm = std::vector<std::int16_t>;
+
+// A sustained vowel: a 120 Hz glottal pulse train through two formant
+// resonators (700 and 1200 Hz), with 3 % vibrato so it is not one steady line.
+pcm vowel(int rate_hz, int ms, double peak = 12000.0) {
+  const std::size_t n = static_cast<std::size_t>(rate_hz / 1000 * ms);
+  pcm out(n);
+  auto resonator = [rate_hz](double hz, double bw) {
+    const double r = std::exp(-std::numbers::pi * bw / rate_hz);
+    return std::pair{2.0 * r * std::cos(2.0 * std::numbers::pi * hz / rate_hz), -r * r};
+  };
+  const auto [a1, a2] = resonator(700.0, 90.0);
+  const auto [b1, b2] = resonator(1200.0, 110.0);
+  double phase = 0.0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;
+  std::vector<double> v(n);
+  double max = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double f0 = 120.0 * (1.0 + 0.03 * std::sin(2.0 * std::numbers::pi * 5.0 * static_cast<double>(i) / rate_hz));
+    phase += f0 / rate_hz;
+    double x = 0.0;
+    if (phase >= 1.0) {
+      phase -= 1.0;
+      x = 1.0;
+    }
+    const double y = x + a1 * y1 + a2 * y2;
+    y2 = y1;
+    y1 = y;
+    const double z = y + b1 * z1 + b2 * z2;
+    z2 = z1;
+    z1 = z;
+    v[i] = z;
+    max = std::max(max, std::abs(z));
+  }
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int16_t>(std::lround(v[i] / max * peak));
+  return out;
+}
+
+struct outcome {
+  std::vector<std::uint64_t> onsets;   ///< chunk indices
+  std::vector<std::uint64_t> offsets;  ///< chunk indices
+};
+
+outcome run(int rate_hz, const pcm& audio, const vad_options& o = {}) {
+  const audio_format format{rate_hz, 1, 20};
+  audio_processor processor(format, o);
+  speech_detector detector(format, o);
+  const std::size_t n = detector.chunk_samples();
+  outcome out;
+  for (std::size_t at = 0; at + n <= audio.size(); at += n) {
+    pcm chunk(audio.begin() + static_cast<long>(at), audio.begin() + static_cast<long>(at + n));
+    const auto f = processor.process(chunk);
+    const auto d = detector.update(detector.analyse(chunk, *f).speech_like);
+    if (d.onset) out.onsets.push_back(d.chunk_index);
+    if (d.offset) out.offsets.push_back(d.chunk_index);
+  }
+  return out;
+}
+
+void append(pcm& a, const pcm& b) { a.insert(a.end(), b.begin(), b.end()); }
+pcm silence(int rate_hz, int ms) { return pcm(static_cast<std::size_t>(rate_hz / 1000 * ms), 0); }
+
+TEST(speech_detector, refuses_formats_and_durations_it_cannot_use) {
+  EXPECT_THROW(speech_detector(audio_format{24000, 1, 20}, vad_options{}), std::invalid_argument);
+  vad_options o;
+  o.hangover = std::chrono::milliseconds{0};
+  EXPECT_THROW(speech_detector(audio_format{8000, 1, 20}, o), std::invalid_argument);
+}
+
+TEST(speech_detector, a_vowel_gives_one_onset_after_min_speech_and_one_offset_after_the_hangover) {
+  for (const int rate : {8000, 16000}) {
+    pcm audio = silence(rate, 300);
+    append(audio, vowel(rate, 600));
+    append(audio, silence(rate, 1000));
+    const auto r = run(rate, audio);
+    ASSERT_EQ(r.onsets.size(), 1U) << rate;
+    ASSERT_EQ(r.offsets.size(), 1U) << rate;
+    // Vowel from chunk 30 to 89; onset 50 ms in, plus at most 30 ms of warm-up.
+    EXPECT_GE(r.onsets[0], 30U + 4U) << rate;
+    EXPECT_LE(r.onsets[0], 30U + 4U + 3U) << rate;
+    // Offset hangover (300 ms) after the vowel's last chunk, give or take the window.
+    EXPECT_GE(r.offsets[0], 89U + 30U) << rate;
+    EXPECT_LE(r.offsets[0], 89U + 30U + 4U) << rate;
+  }
+}
+
+TEST(speech_detector, bursts_shorter_than_min_speech_never_start_a_turn) {
+  for (const int rate : {8000, 16000}) {
+    std::mt19937 gen(5);
+    std::normal_distribution<double> g(0.0, 6000.0);
+    pcm audio = silence(rate, 200);
+    for (int i = 0; i < 20; ++i) {
+      // A click: 2 ms full-scale spike.
+      pcm click(static_cast<std::size_t>(rate / 500), 30000);
+      append(audio, click);
+      append(audio, silence(rate, 300));
+      // A cough: 40 ms of decaying noise.
+      pcm cough(static_cast<std::size_t>(rate / 25));
+      for (std::size_t k = 0; k < cough.size(); ++k) {
+        cough[k] = static_cast<std::int16_t>(std::clamp(
+            g(gen) * std::exp(-3.0 * static_cast<double>(k) / static_cast<double>(cough.size())), -32768.0, 32767.0));
+      }
+      append(audio, cough);
+      append(audio, silence(rate, 300));
+      // A 30 ms voiced grunt: periodic, but shorter than min_speech.
+      append(audio, vowel(rate, 30));
+      append(audio, silence(rate, 400));
+    }
+    const auto r = run(rate, audio);
+    EXPECT_TRUE(r.onsets.empty()) << rate << " Hz: onset at chunk " << r.onsets.front();
+  }
+}
+
+TEST(speech_detector, reset_forgets_a_turn_and_restarts_chunk_indices) {
+  const audio_format format{8000, 1, 20};
+  audio_processor processor(format, vad_options{});
+  speech_detector detector(format, vad_options{});
+  pcm v = vowel(8000, 200);
+  for (std::size_t at = 0; at + 80 <= v.size(); at += 80) {
+    pcm chunk(v.begin() + static_cast<long>(at), v.begin() + static_cast<long>(at + 80));
+    detector.update(detector.analyse(chunk, *processor.process(chunk)).speech_like);
+  }
+  ASSERT_TRUE(detector.speaking());
+  detector.reset();
+  EXPECT_FALSE(detector.speaking());
+  EXPECT_EQ(detector.update(false).chunk_index, 0U);
+}
+
+}  // namespace
+}  // namespace npcl::audio
