@@ -65,16 +65,6 @@ std::optional<E> value_of(const name_table<E, N>& table, std::string_view s) noe
 
 }  // namespace
 
-const char* to_string(store_error_kind kind) noexcept {
-  switch (kind) {
-    case store_error_kind::not_found: return "not_found";
-    case store_error_kind::invalid: return "invalid";
-    case store_error_kind::unavailable: return "unavailable";
-    case store_error_kind::conflict: return "conflict";
-  }
-  return "unknown";
-}
-
 std::string_view to_string(consumer_status v) noexcept { return name_of(consumer_status_names, v); }
 std::string_view to_string(bill_status v) noexcept { return name_of(bill_status_names, v); }
 std::string_view to_string(outage_kind v) noexcept { return name_of(outage_kind_names, v); }

@@ -71,6 +71,23 @@ std::string postgres_backend::prepare() {
   return {};
 }
 
+std::string postgres_backend::drop_connections() {
+  PGconn* conn = PQconnectdb(admin_url_.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    const char* values[] = {database_.c_str()};
+    PGresult* res = PQexecParams(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                                 1, nullptr, values, nullptr, nullptr, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) error = PQresultErrorMessage(res);
+    else if (PQntuples(res) == 0) error = "no session to end";
+    PQclear(res);
+  }
+  PQfinish(conn);
+  return error;
+}
+
 postgres_backend::~postgres_backend() {
   if (!database_.empty()) admin(admin_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
 }

@@ -30,6 +30,9 @@ class postgres_backend {
   std::string prepare();
   std::string url() const { return url_; }
   std::string data_dir() const { return {}; }
+  /// Has the server end every session on the test database, as a server restart or a
+  /// failover does. Returns an error message, empty on success.
+  std::string drop_connections();
 
  private:
   std::string admin_url_;  ///< NPCL_TEST_PG_URL, used to create and drop the test database

@@ -445,6 +445,31 @@ TYPED_TEST(store_test, concurrent_complaints_get_distinct_numbers_that_survive_r
   }
 }
 
+TEST(postgres_store, lost_connections_are_replaced) {
+  postgres_backend backend;
+  std::string why = backend.prepare();
+  if (!why.empty()) {
+    if (test::in_ci()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  auto db = open_store(backend.url(), "");
+  db->seed_demo_data();
+  ASSERT_EQ(backend.drop_connections(), "");
+
+  // The call that meets the dead connection may fail, as unavailable; the store must then
+  // open a new one instead of failing for good.
+  try {
+    db->find_consumer_by_number("9990000001");
+  } catch (const store_error& e) {
+    EXPECT_EQ(e.kind(), store_error_kind::unavailable) << e.what();
+  }
+  auto c = db->find_consumer_by_number("9990000001");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->masked_name, "Demo Consumer 1");
+  complaint registered = db->register_complaint(sample_complaint());
+  EXPECT_TRUE(db->complaint_by_number(registered.number));
+}
+
 TEST(open_store, unknown_scheme_is_rejected) {
   try {
     open_store("mysql://localhost/npcl", "");
