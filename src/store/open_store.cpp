@@ -32,4 +32,10 @@ std::unique_ptr<store> open_store(const std::string& database_url, const std::st
   return std::make_unique<detail::sqlite_store>(path);
 }
 
+std::unique_ptr<store> open_store(const store_options& options) {
+  auto opened = open_store(options.database_url, options.data_dir);
+  if (options.seed_demo_data) opened->seed_demo_data();
+  return opened;
+}
+
 }  // namespace npcl::store

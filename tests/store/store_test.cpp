@@ -508,6 +508,14 @@ TEST(open_store, sqlite_default_is_a_wal_file_in_data_dir) {
 
   auto again = open_store("sqlite://" + (dir / "npcl.db").string(), "");
   EXPECT_GE(again->schema_version(), 1);
+  EXPECT_FALSE(again->find_consumer_by_number("9990000001")) << "demo data only when asked for";
+  again.reset();
+
+  store_options options;
+  options.data_dir = dir.string();
+  options.seed_demo_data = true;
+  auto seeded = open_store(options);
+  EXPECT_TRUE(seeded->find_consumer_by_number("9990000001"));
 }
 
 TEST(open_store, sqlite_newer_schema_than_build_is_refused) {

@@ -7,6 +7,7 @@
 
 #include "npcl/store/records.hpp"
 #include "npcl/store/store_error.hpp"
+#include "npcl/store/store_options.hpp"
 
 namespace npcl::store {
 
@@ -81,5 +82,9 @@ class store {
 /// libpq. Start-up only: throws store_error (`invalid` for an unknown scheme, `unavailable`
 /// when the database cannot be opened or migrated).
 std::unique_ptr<store> open_store(const std::string& database_url, const std::string& data_dir);
+
+/// open_store(options.database_url, options.data_dir), then seed_demo_data() when
+/// options.seed_demo_data. Start-up only; throws store_error like open_store.
+std::unique_ptr<store> open_store(const store_options& options);
 
 }  // namespace npcl::store
