@@ -45,7 +45,7 @@ struct daemon::impl {
                 [this](executor strand) -> std::unique_ptr<realtime::realtime_link> {
                   return std::make_unique<realtime::client>(std::move(strand), settings.realtime, metrics);
                 },
-                &tools, &prompts),
+                &tools, &prompts, &settings.vad),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),

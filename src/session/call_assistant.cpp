@@ -150,6 +150,7 @@ void call_session::on_frame_sent() {
 }
 
 void call_session::on_caller_speech_started() {
+  if (deps_.vad && deps_.vad->barge_in_mode == audio::vad_options::barge_in::local) return;
   if (deps_.options.interruption_handling && playout_ && !playout_->idle()) barge_in("server");
 }
 

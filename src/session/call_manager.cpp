@@ -30,8 +30,8 @@ constexpr std::chrono::milliseconds orphan_grace{1000};
 struct call_manager::state : std::enable_shared_from_this<state> {
   state(net::io_context& i, ari::call_control& c, media_factory f, const session_options& o,
         const media::media_options& m, obs::metrics_registry& r, link_factory l, tools::tool_registry* t,
-        const prompt_library* p)
-      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), options(o),
+        const prompt_library* p, const audio::vad_options* v)
+      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), vad(v), options(o),
         media(m), metrics(r),
         active_gauge(r.get_gauge("calls_active", "Calls in progress")),
         refused(r.get_counter("calls_refused_total", "Calls turned away while draining")) {}
@@ -42,6 +42,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
   link_factory make_link;
   tools::tool_registry* tools;
   const prompt_library* prompts;
+  const audio::vad_options* vad;
   const session_options& options;
   const media::media_options& media;
   obs::metrics_registry& metrics;
@@ -94,7 +95,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
                              },
-                             make_link, tools, prompts};
+                             make_link, tools, prompts, vad};
         session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
@@ -177,9 +178,10 @@ struct call_manager::state : std::enable_shared_from_this<state> {
 call_manager::call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                            const session_options& options, const media::media_options& media,
                            obs::metrics_registry& metrics, link_factory make_link,
-                           tools::tool_registry* tools, const prompt_library* prompts)
+                           tools::tool_registry* tools, const prompt_library* prompts,
+                           const audio::vad_options* vad)
     : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics,
-                                     std::move(make_link), tools, prompts)) {}
+                                     std::move(make_link), tools, prompts, vad)) {}
 
 call_manager::~call_manager() = default;
 

@@ -220,9 +220,20 @@ void call_session::start_media() {
                                               [this](const audio::frame& f, bool first) {
                                                 if (!endpoint_) return;
                                                 endpoint_->send(f, first);
+                                                // The echo guard compares caller audio with this.
+                                                if (listener_) listener_->far_end(f);
                                                 on_frame_sent();
                                               });
   if (echo_) obs::log(level_enum::info, log_, "media test call: the caller hears their own audio");
+  auto fmt = endpoint_->format();
+  if (deps_.vad && link_ && (fmt.sample_rate_hz == 8000 || fmt.sample_rate_hz == 16000)) {
+    // Local detection works at 8 and 16 kHz; other rates rely on the server's VAD.
+    try {
+      listener_ = std::make_unique<audio::inbound_pipeline>(fmt, *deps_.vad);
+    } catch (const std::exception& e) {
+      obs::log(level_enum::warn, log_, "local speech detection unavailable: {}", e.what());
+    }
+  }
 }
 
 void call_session::on_caller_audio(audio::frame f) {
@@ -230,7 +241,18 @@ void call_session::on_caller_audio(audio::frame f) {
   // Extension 1001 proves the whole media path (decode, pacing, encode)
   // without a model: what the caller says comes back.
   if (echo_ && playout_ && !ending_) playout_->push("echo", f.samples);
-  if (link_ && link_ready_ && !ending_) link_->send_audio(f.samples);
+  if (!link_ || ending_) return;
+  if (listener_) {
+    auto heard = listener_->process(f);
+    if (heard.onset && !heard.echo_suppressed && deps_.vad->barge_in_mode != audio::vad_options::barge_in::server &&
+        deps_.options.interruption_handling && playout_ && !playout_->idle())
+      barge_in("local");  // no network round trip: the caller is heard at once
+    if (deps_.vad->send_cleaned && !heard.rejected) {
+      if (link_ready_) link_->send_audio(heard.cleaned.samples);
+      return;
+    }
+  }
+  if (link_ready_) link_->send_audio(f.samples);
 }
 
 void call_session::arm_max_duration() {

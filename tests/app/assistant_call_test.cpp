@@ -27,6 +27,22 @@ std::vector<std::int16_t> speech_like(std::chrono::milliseconds speech, std::chr
   return out;
 }
 
+// A voiced, harmonic-rich signal with a wandering pitch: what the local
+// detector accepts as speech (a pure tone it rejects as a tone).
+std::vector<std::int16_t> voiced(std::chrono::milliseconds speech, std::chrono::milliseconds silence) {
+  std::vector<std::int16_t> out(static_cast<std::size_t>(8 * (speech + silence).count()), 0);
+  double phase = 0;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(8 * speech.count()); ++i) {
+    double t = static_cast<double>(i) / 8000;
+    double f0 = 140 + 30 * std::sin(2 * M_PI * 3 * t);
+    phase += 2 * M_PI * f0 / 8000;
+    double v = 0;
+    for (int k = 1; k * f0 < 3400; ++k) v += std::sin(k * phase) / k * (1 + 0.8 * std::sin(2 * M_PI * (k * 0.37 + 5 * t)));
+    out[i] = static_cast<std::int16_t>(2500 * v * (0.7 + 0.3 * std::sin(2 * M_PI * 4 * t)));
+  }
+  return out;
+}
+
 class assistant_call : public testing::Test {
  protected:
   config::settings settings(std::uint16_t rtp_first) {
@@ -89,7 +105,9 @@ TEST_F(assistant_call, greeting_is_heard_then_the_caller_gets_an_answer) {
 
 TEST_F(assistant_call, caller_talking_over_the_answer_stops_it_and_truncates_to_what_was_heard) {
   realtime_.script_audio(fake_realtime_server::tone(4000, 440), "A very long greeting.");
-  running_daemon d(settings(44100));
+  auto s = settings(44100);
+  s.vad.barge_in_mode = audio::vad_options::barge_in::server;
+  running_daemon d(std::move(s));
   ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
   auto caller = call(peer);
@@ -109,6 +127,65 @@ TEST_F(assistant_call, caller_talking_over_the_answer_stops_it_and_truncates_to_
   EXPECT_GE(metric_value(m, "barge_ins_total{source=\"server\"}"), 1);
   ari_.caller_hangup(caller);
   EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
+// How long after the caller starts speaking the assistant's audio stops
+// reaching them, measured at the fake Asterisk, for one barge-in mode.
+std::chrono::milliseconds barge_in_stop_delay(fake_ari_server& ari, fake_realtime_server& realtime,
+                                              config::settings s, audio::vad_options::barge_in mode) {
+  s.vad.barge_in_mode = mode;
+  realtime.script_audio(fake_realtime_server::tone(4000, 440), "A very long greeting.");
+  running_daemon d(std::move(s));
+  EXPECT_TRUE(ari.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  ari.set_unicastrtp_port(peer.port());
+  auto before = ari.requests().size();
+  auto caller = ari.place_call();
+  EXPECT_TRUE(ari.wait_for_bridged(caller, 5s));
+  auto requests = ari.requests();
+  for (std::size_t i = before; i < requests.size(); ++i)
+    if (requests[i].path == "/channels/externalMedia") {
+      const auto& host = requests[i].query.at("external_host");
+      peer.set_target(static_cast<std::uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
+    }
+  EXPECT_TRUE(peer.wait_for_received(25, 5s));
+  auto sent_before = peer.sent().size();
+  peer.play(voiced(800ms, 400ms));
+  EXPECT_TRUE(realtime.wait_for_truncation(5s));
+  EXPECT_FALSE(peer.wait_for_received(peer.received().size() + 3, 400ms)) << "audio kept playing";
+  auto sent = peer.sent();
+  auto received = peer.received();
+  ari.caller_hangup(caller);
+  EXPECT_TRUE(ari.wait_for_idle(5s));
+  if (sent.size() <= sent_before || received.empty()) return std::chrono::milliseconds::max();
+  auto speech_start = sent[sent_before].at;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(received.back().arrival - speech_start);
+}
+
+TEST(barge_in, local_detection_stops_the_assistant_within_100ms_and_before_the_server_would) {
+  std::chrono::milliseconds server_delay{}, local_delay{};
+  {
+    fake_ari_server ari;
+    fake_realtime_server realtime;
+    auto s = settings_for(ari, 44700);
+    s.session.assistant = true;
+    s.realtime.url = realtime.url();
+    s.realtime.service.api_key = "sk-test-key";
+    server_delay = barge_in_stop_delay(ari, realtime, s, audio::vad_options::barge_in::server);
+  }
+  {
+    fake_ari_server ari;
+    fake_realtime_server realtime;
+    auto s = settings_for(ari, 44750);
+    s.session.assistant = true;
+    s.realtime.url = realtime.url();
+    s.realtime.service.api_key = "sk-test-key";
+    local_delay = barge_in_stop_delay(ari, realtime, s, audio::vad_options::barge_in::local);
+  }
+  std::printf("assistant audio stopped %lld ms after the caller's speech began (local), %lld ms (server)\n",
+              static_cast<long long>(local_delay.count()), static_cast<long long>(server_delay.count()));
+  EXPECT_LE(local_delay.count(), 100);
+  EXPECT_LT(local_delay, server_delay);
 }
 
 TEST_F(assistant_call, dropped_model_connection_reconnects_and_replays_the_conversation) {

@@ -8,6 +8,10 @@ namespace npcl::audio {
 /// Defaults were tuned on espeak-ng speech, noise, tones and DTMF at 8 and
 /// 16 kHz (tests/audio/*_test.cpp print the measured numbers).
 struct vad_options {
+  /// BARGE_IN_MODE: who may interrupt the assistant — the server's VAD, the
+  /// local pipeline, or whichever notices first.
+  enum class barge_in { server, local, both } barge_in_mode = barge_in::both;
+  bool send_cleaned = false;  ///< VAD_SEND_CLEANED: the model gets the cleaned audio instead of the raw
   double energy_threshold = 0.01;  ///< VAD_ENERGY_THRESHOLD: RMS as a fraction of full scale (0..1)
 
   /// VAD_MIN_SPEECH: speech-like audio needed before an onset is reported;

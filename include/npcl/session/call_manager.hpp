@@ -23,7 +23,8 @@ class call_manager {
   call_manager(net::io_context& ioc, ari::call_control& control, media_factory make_media,
                const session_options& options, const media::media_options& media,
                obs::metrics_registry& metrics, link_factory make_link = nullptr,
-               tools::tool_registry* tools = nullptr, const prompt_library* prompts = nullptr);
+               tools::tool_registry* tools = nullptr, const prompt_library* prompts = nullptr,
+               const audio::vad_options* vad = nullptr);
   ~call_manager();
 
   /// Routes one event: a caller's StasisStart starts a call; events about a

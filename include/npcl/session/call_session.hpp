@@ -7,6 +7,8 @@
 #include "npcl/ari/call_control.hpp"
 #include "npcl/ari/event.hpp"
 #include "npcl/media/media_endpoint.hpp"
+#include "npcl/audio/audio_options.hpp"
+#include "npcl/audio/inbound_pipeline.hpp"
 #include "npcl/media/media_options.hpp"
 #include "npcl/media/playout.hpp"
 #include "npcl/realtime/realtime_link.hpp"
@@ -65,6 +67,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
     link_factory make_link = nullptr;        ///< the model; null: media only (no assistant)
     tools::tool_registry* tools = nullptr;   ///< functions offered to the model (may be null)
     const prompt_library* prompts = nullptr; ///< recorded apology/filler/... (may be null)
+    const audio::vad_options* vad = nullptr; ///< local speech detection (null: server barge-in only)
   };
 
   /// `caller` is the channel from the StasisStart that brought the call and
@@ -139,6 +142,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   std::string media_channel_id_;    ///< chosen before POST /channels/externalMedia
   std::unique_ptr<media::media_endpoint> endpoint_;  ///< the call's audio socket
   std::unique_ptr<media::playout> playout_;          ///< paces audio to the caller, one frame per ptime
+  std::unique_ptr<audio::inbound_pipeline> listener_;  ///< local speech detection on caller audio
   std::unique_ptr<net::steady_timer> max_timer_;     ///< MAX_CALL_DURATION
   std::chrono::steady_clock::time_point started_;    ///< StasisStart time
   std::chrono::steady_clock::time_point answered_;   ///< when set-up completed
