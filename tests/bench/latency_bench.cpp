@@ -137,6 +137,22 @@ std::string load_average() {
   return one + " " + five + " " + fifteen;
 }
 
+/// Machine-wide CPU time counters (clock ticks) from the first line of /proc/stat.
+struct machine_cpu {
+  double busy = 0;   ///< user, nice, system, irq, softirq: every process on the machine
+  double idle = 0;   ///< idle and iowait
+  double steal = 0;  ///< taken by the hypervisor for other guests
+
+  static machine_cpu now() {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    double v[8] = {};
+    f >> cpu;
+    for (double& x : v) f >> x;
+    return {v[0] + v[1] + v[2] + v[5] + v[6], v[3] + v[4], v[7]};
+  }
+};
+
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -430,6 +446,7 @@ int run(const bench_options& o) {
   std::unordered_map<std::string, std::pair<int, std::size_t>> index;
   std::set<std::string> ambiguous;
   const auto cpu0 = cpu_seconds();
+  const auto machine0 = machine_cpu::now();
   const auto t0 = clock::now();
   for (int i = 0; i < o.calls; ++i) {
     auto pcm = caller_signal(i, o.turns);
@@ -446,6 +463,7 @@ int run(const bench_options& o) {
   auto answered = rt.wait_for_sent("response.done", 10s, answers);
   const double wall = std::chrono::duration<double>(clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
+  const auto machine1 = machine_cpu::now();
   std::vector<std::pair<double, double>> cpu_of;
   for (auto* c : parts) cpu_of.push_back(c->used());
   const auto load_after = load_average();
@@ -458,6 +476,13 @@ int run(const bench_options& o) {
 
   std::printf("load average after: %s; process CPU %.1f s over %.1f s of streaming (%.0f %% of one core)\n",
               load_after.c_str(), cpu, wall, 100 * cpu / wall);
+  {
+    const double busy = machine1.busy - machine0.busy, steal = machine1.steal - machine0.steal;
+    const double total = busy + steal + machine1.idle - machine0.idle;
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    std::printf("machine: %ld cores, %.0f %% busy (this process: %.0f %% of that), %.1f %% stolen by the hypervisor\n",
+                sysconf(_SC_NPROCESSORS_ONLN), 100 * busy / total, 100 * cpu * ticks / busy, 100 * steal / total);
+  }
   for (std::size_t i = 0; i < parts.size(); ++i)
     std::printf("  CPU %-26s %6.2f s (%5.1f %% of one core; %2zu threads, busiest %5.1f %%)\n", parts[i]->name.c_str(),
                 cpu_of[i].first, 100 * cpu_of[i].first / wall, parts[i]->tids.size(), 100 * cpu_of[i].second / wall);
