@@ -143,6 +143,7 @@ struct machine_cpu {
   double idle = 0;   ///< idle and iowait
   double steal = 0;  ///< taken by the hypervisor for other guests
 
+  /// The counters as they stand; all zero if /proc/stat cannot be read.
   static machine_cpu now() {
     std::ifstream f("/proc/stat");
     std::string cpu;
@@ -195,6 +196,7 @@ struct component {
   std::set<int> tids;    ///< kernel thread ids
   std::map<int, double> start;  ///< CPU seconds of each thread when streaming began
 
+  /// Starts the measurement window: remembers each thread's CPU time so far.
   void mark() {
     for (int t : tids) start[t] = thread_cpu_seconds(t);
   }
