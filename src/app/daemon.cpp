@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <atomic>
+#include <filesystem>
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -24,7 +25,9 @@
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
 #include "npcl/realtime/client.hpp"
+#include "npcl/store/store.hpp"
 #include "npcl/tools/call_tools.hpp"
+#include "npcl/tools/npcl_tools.hpp"
 #include "npcl/tools/registry.hpp"
 #include "npcl/session/call_manager.hpp"
 
@@ -45,7 +48,8 @@ struct daemon::impl {
                 [this](executor strand) -> std::unique_ptr<realtime::realtime_link> {
                   return std::make_unique<realtime::client>(std::move(strand), settings.realtime, metrics);
                 },
-                &tools, &prompts, &settings.vad),
+                &tools, &prompts, &settings.vad,
+                [this](session::call_report r) { save_record(std::move(r)); }),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),
@@ -65,6 +69,7 @@ struct daemon::impl {
   net::thread_pool blocking;              // database and CRM work, never on the event loop
   tools::registry tools;                  // functions offered to the model
   session::prompt_library prompts;        // recorded apology, filler, ... (read at start-up)
+  std::unique_ptr<store::store> db;       // consumers, bills, complaints, call records
   session::call_manager manager;
   ari::events_client events;
   http::server http_server;
@@ -93,6 +98,31 @@ struct daemon::impl {
       default:
         return media::rtp_endpoint::open(std::move(strand), settings.media, ports, ec);
     }
+  }
+
+  // The call record is written on the blocking pool: SQLite/PostgreSQL never
+  // run on the event loop.
+  void save_record(session::call_report r) {
+    if (!db) return;
+    net::post(blocking, [this, r = std::move(r)] {
+      store::call_record rec;
+      rec.call_id = r.call_id;
+      rec.caller_number = r.caller_number;
+      rec.started = std::chrono::time_point_cast<std::chrono::seconds>(r.started);
+      rec.ended = std::chrono::time_point_cast<std::chrono::seconds>(r.ended);
+      rec.language = r.language;
+      rec.outcome = r.outcome;
+      rec.transcript_json = r.transcript_json;
+      rec.tool_calls_json = r.tool_calls_json;
+      rec.input_tokens = static_cast<std::int64_t>(r.input_tokens);
+      rec.output_tokens = static_cast<std::int64_t>(r.output_tokens);
+      try {
+        db->save_call_record(rec);
+      } catch (const std::exception& e) {
+        metrics.get_counter("call_records_failed_total", "Call records the database refused").inc();
+        spdlog::error("call {}: call record not saved: {}", r.call_id, e.what());
+      }
+    });
   }
 
   // Problems only visible once transport and format are combined; they stop
@@ -183,7 +213,15 @@ int daemon::run() {
       return 1;
     }
   }
+  try {
+    if (d.settings.store.database_url.empty()) std::filesystem::create_directories(d.settings.store.data_dir);
+    d.db = store::open_store(d.settings.store);
+  } catch (const std::exception& e) {
+    spdlog::critical("records: {}", e.what());
+    return 1;
+  }
   tools::add_call_tools(d.tools);
+  tools::add_npcl_tools(d.tools, *d.db);
   if (d.prompts.size() == 0)
     spdlog::warn("SOUNDS_DIR {}: no recorded prompts; callers hear silence where an apology or filler belongs",
                  d.settings.session.sounds_dir);

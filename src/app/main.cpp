@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "npcl/app/daemon.hpp"
+#include "npcl/app/import_command.hpp"
 #include "npcl/config/loader.hpp"
 #include "npcl/obs/log.hpp"
 
@@ -19,6 +20,10 @@ int main(int argc, char** argv) {
                  "settings file (KEY=VALUE); default: /etc/npcl-assistant/npcl-assistant.env, else ./.env");
   cli.add_flag("--check-config", check_config, "print the effective settings (secrets hidden) and exit");
   cli.set_version_flag("--version", std::string("npcl-assistant ") + NPCL_VERSION);
+  std::string import_kind, import_file;
+  auto* import_cmd = cli.add_subcommand("import", "load a utility's records from CSV into the database and exit");
+  import_cmd->add_option("kind", import_kind, "consumers, bills or outages")->required();
+  import_cmd->add_option("file", import_file, "CSV file with a header row")->required();
   CLI11_PARSE(cli, argc, argv);
 
   npcl::config::load_result loaded;
@@ -30,6 +35,8 @@ int main(int argc, char** argv) {
     std::cerr << "npcl-assistant: configuration error: " << e.what() << "\n";
     return 2;
   }
+
+  if (*import_cmd) return npcl::app::run_import(loaded.values.store, import_kind, import_file);
 
   if (check_config) {
     std::cout << "# env file: " << (loaded.env_file.empty() ? "(none)" : loaded.env_file) << "\n";

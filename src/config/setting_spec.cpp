@@ -278,6 +278,13 @@ std::string check_dtmf_key(std::string_view name, const std::string& v) {
   if (v.empty() || (v.size() == 1 && std::string_view("0123456789*#").find(v[0]) != std::string_view::npos)) return v;
   throw config_error(std::string(name), v, "must be one keypad key (0-9, * or #) or empty");
 }
+// Empty (SQLite in DATA_DIR), sqlite:PATH, or a PostgreSQL URL. The value
+// may hold a password, so it is never echoed in the error.
+std::string check_database_url(std::string_view name, const std::string& v) {
+  if (v.empty() || v.rfind("sqlite:", 0) == 0 || v.rfind("postgres://", 0) == 0 || v.rfind("postgresql://", 0) == 0)
+    return v;
+  throw config_error(std::string(name), "<secret>", "must be empty, sqlite:PATH or postgres://user:password@host/db");
+}
 std::string check_nonempty_path(std::string_view name, const std::string& v) {
   if (v.empty()) throw config_error(std::string(name), v, "must not be empty");
   return v;
@@ -429,6 +436,11 @@ std::vector<setting_spec> make_specs() {
                std::vector<std::pair<std::string_view, obs::log_format>>{
                    {"text", obs::log_format::text}, {"json", obs::log_format::json}}),
 
+      text("DATA_DIR", [](auto& s) -> auto& { return s.store.data_dir; }, check_nonempty_path),
+      {"DATABASE_URL", true,
+       [](settings& s, const std::string& v) { s.store.database_url = check_database_url("DATABASE_URL", v); },
+       [](const settings& s) { return s.store.database_url; }},
+      flag("SEED_DEMO_DATA", [](auto& s) -> auto& { return s.store.seed_demo_data; }),
       integer("WORKER_THREADS", [](auto& s) -> auto& { return s.app.worker_threads; }, 0, 64),
       whole_seconds("SHUTDOWN_GRACE", [](auto& s) -> auto& { return s.app.shutdown_grace; },
                     seconds{0}, hours{24}),

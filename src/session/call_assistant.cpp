@@ -305,6 +305,7 @@ void call_session::on_tool_call(const std::string& call_id, const std::string& n
   deps_.tools->invoke({call_id, name, arguments}, *this, strand_,
                       [self = shared_from_this(), filler, call_id, name](tools::tool_result r) {
                         filler->cancel();
+                        self->tool_log_.emplace_back(name, r.ok ? std::string() : r.error_code);
                         if (!r.ok)
                           obs::log(level_enum::warn, self->log_, "tool {} failed: {}", name, r.error_code);
                         if (self->ending_ || !self->link_) return;

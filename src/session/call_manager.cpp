@@ -30,8 +30,9 @@ constexpr std::chrono::milliseconds orphan_grace{1000};
 struct call_manager::state : std::enable_shared_from_this<state> {
   state(net::io_context& i, ari::call_control& c, media_factory f, const session_options& o,
         const media::media_options& m, obs::metrics_registry& r, link_factory l, tools::tool_registry* t,
-        const prompt_library* p, const audio::vad_options* v)
-      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), vad(v), options(o),
+        const prompt_library* p, const audio::vad_options* v, std::function<void(call_report)> rep)
+      : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), vad(v),
+        on_report(std::move(rep)), options(o),
         media(m), metrics(r),
         active_gauge(r.get_gauge("calls_active", "Calls in progress")),
         refused(r.get_counter("calls_refused_total", "Calls turned away while draining")) {}
@@ -43,6 +44,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
   tools::tool_registry* tools;
   const prompt_library* prompts;
   const audio::vad_options* vad;
+  std::function<void(call_report)> on_report;
   const session_options& options;
   const media::media_options& media;
   obs::metrics_registry& metrics;
@@ -95,7 +97,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
                              },
-                             make_link, tools, prompts, vad};
+                             make_link, tools, prompts, vad, on_report};
         session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
@@ -179,9 +181,9 @@ call_manager::call_manager(net::io_context& ioc, ari::call_control& control, med
                            const session_options& options, const media::media_options& media,
                            obs::metrics_registry& metrics, link_factory make_link,
                            tools::tool_registry* tools, const prompt_library* prompts,
-                           const audio::vad_options* vad)
+                           const audio::vad_options* vad, std::function<void(call_report)> on_report)
     : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics,
-                                     std::move(make_link), tools, prompts, vad)) {}
+                                     std::move(make_link), tools, prompts, vad, std::move(on_report))) {}
 
 call_manager::~call_manager() = default;
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "npcl/obs/metrics.hpp"
 #include "npcl/util/ids.hpp"
 
@@ -199,6 +201,30 @@ net::awaitable<void> call_session::set_up() {
   if (ending_) co_await tear_down();
 }
 
+call_report call_session::make_report() const {
+  call_report r;
+  r.call_id = log_.call_id;
+  r.caller_number = caller_.caller_number;
+  r.started = wall_started_;
+  r.ended = std::chrono::system_clock::now();
+  r.language = language_.empty() ? deps_.options.voice_language : language_;
+  r.outcome = outcome_;
+  auto transcript = nlohmann::json::array();
+  for (const auto& t : transcript_)
+    transcript.push_back({{"at_ms", t.at.count()},
+                          {"speaker", t.line.who == realtime::transcript_line::speaker::caller ? "caller" : "assistant"},
+                          {"text", t.line.text}});
+  // Model output may hold invalid UTF-8; replace rather than throw.
+  r.transcript_json = transcript.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto tools = nlohmann::json::array();
+  for (const auto& [name, error] : tool_log_)
+    tools.push_back({{"tool", name}, {"ok", error.empty()}, {"error", error}});
+  r.tool_calls_json = tools.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.input_tokens = tokens_.input_tokens;
+  r.output_tokens = tokens_.output_tokens;
+  return r;
+}
+
 void call_session::start_media() {
   media::media_handlers h;
   h.on_audio = [weak = weak_from_this()](audio::frame f) {
@@ -320,6 +346,7 @@ net::awaitable<void> call_session::tear_down() {
   m.get_counter("playout_dropped_total", "Frames dropped because the playout queue was full").inc(played.dropped_frames);
   m.get_histogram("media_jitter_ms", "RTP interarrival jitter per call at its end, milliseconds",
                   {1, 2, 5, 10, 20, 40, 80, 160}).observe(stats.jitter_ms);
+  if (deps_.on_report) deps_.on_report(make_report());
   if (deps_.on_finished) deps_.on_finished(log_.call_id);
 }
 

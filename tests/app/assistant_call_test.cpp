@@ -11,6 +11,9 @@
 #include "fakes/fake_realtime_server.hpp"
 #include "fakes/rtp_peer.hpp"
 #include "npcl/audio/wav.hpp"
+#include "npcl/store/store.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace npcl::test {
 namespace {
@@ -274,6 +277,34 @@ TEST_F(assistant_call, end_call_tool_hangs_up_after_the_goodbye_has_played) {
   EXPECT_TRUE(ari_.wait_for_idle(5s));
   EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"ended_by_assistant\"}", 1));
   EXPECT_TRUE(metric_becomes(d->http_port(), "tool_calls_total{outcome=\"ok\",tool=\"end_call\"}", 1));
+}
+
+TEST_F(assistant_call, a_complaint_is_registered_and_its_number_exists_before_the_caller_hears_it) {
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("register_complaint", R"({"category":"outage","area":"Sector 62",
+      "address":"C-block near the water tank","description":"No power since morning",
+      "callback_number":"9876543210"})");
+  realtime_.script_audio(fake_realtime_server::tone(300, 550), "Your complaint number is registered.");
+  auto s = settings(44800);
+  auto data_dir = s.store.data_dir;
+  running_daemon d(std::move(s));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(10, 5s));
+  peer.play(speech_like(500ms, 600ms));
+  ASSERT_TRUE(realtime_.wait_for_function_output(5s));
+  auto out = nlohmann::json::parse(realtime_.function_outputs().front().output);
+  ASSERT_TRUE(out.contains("complaint_number")) << out.dump();
+  auto number = out["complaint_number"].get<std::string>();
+  EXPECT_EQ(number.size(), 9u);
+  // The number the model was given is already committed.
+  auto db = store::open_store("", data_dir);
+  auto saved = db->complaint_by_number(number);
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_EQ(saved->area, "Sector 62");
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
 }
 
 TEST_F(assistant_call, invalid_tool_arguments_return_an_error_the_model_can_act_on) {

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <fstream>
+#include <filesystem>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -91,6 +93,27 @@ TEST(cli, check_config_prints_settings_without_secrets) {
   EXPECT_EQ(r.output.find("hunter2-password"), std::string::npos) << r.output;
 }
 
+TEST(cli, import_loads_consumers_and_reports_bad_rows_by_line) {
+  auto dir = std::filesystem::temp_directory_path() / ("npcl-import-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto csv = dir / "consumers.csv";
+  {
+    std::ofstream out(csv);
+    out << "number,name,mobile,area,sector,status\n"
+        << "2100000001,Asha Verma,9810000001,Noida,Sector 62,active\n"
+        << "not-a-number,Bad Row,9810000002,Noida,Sector 18,active\n"
+        << "2100000003,Ravi Kumar,9810000003,Greater Noida,Alpha 1,active\n";
+  }
+  auto r = run_binary({"--env-file", "/dev/null", "import", "consumers", csv.string()},
+                      {"DATA_DIR=" + (dir / "data").string()});
+  EXPECT_EQ(r.status, 1) << r.output;  // one row rejected
+  EXPECT_NE(r.output.find("imported 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("line 3"), std::string::npos) << r.output;
+  auto bad = run_binary({"--env-file", "/dev/null", "import", "meters", csv.string()}, {"DATA_DIR=" + dir.string()});
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(cli, version_and_help) {
   auto v = run_binary({"--version"}, {});
   EXPECT_EQ(v.status, 0);
@@ -106,7 +129,7 @@ TEST(cli, sigterm_on_the_real_process_exits_zero_and_never_logs_the_password) {
       {"--env-file", "/dev/null"},
       {"ARI_BASE_URL=" + fake.base_url(), "ARI_PASSWORD=1234", "HTTP_PORT=0", "LOG_LEVEL=debug",
        "OPENAI_API_KEY=sk-never-in-logs", "RTP_PORT_MIN=42400", "RTP_PORT_MAX=42409",
-       "ENABLE_ASSISTANT=false"},
+       "ENABLE_ASSISTANT=false", "DATA_DIR=" + (std::filesystem::temp_directory_path() / "npcl-cli-test").string()},
       [&](pid_t pid) {
         EXPECT_TRUE(fake.wait_for_events_connection(std::chrono::seconds(10)));
         auto caller = fake.place_call();

@@ -2,6 +2,8 @@
 // Runs a real daemon in-process against a fake_ari_server.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <unistd.h>
 #include <functional>
 #include <thread>
 
@@ -35,6 +37,10 @@ inline config::settings settings_for(const fakes::fake_ari_server& fake, std::ui
   s.app.worker_threads = 2;
   s.app.shutdown_grace = 30s;
   s.session.assistant = false;  // call control and media only; the model has its own tests
+  // A private SQLite database per daemon run.
+  static std::atomic<int> runs{0};
+  s.store.data_dir = (std::filesystem::temp_directory_path() /
+                      ("npcl-test-" + std::to_string(::getpid()) + "-" + std::to_string(runs++))).string();
   return s;
 }
 
@@ -53,13 +59,15 @@ inline testing::AssertionResult eventually(const std::function<bool()>& pred, st
 /// A daemon on its own thread; the destructor drains it and checks it exited 0.
 class running_daemon {
  public:
-  explicit running_daemon(config::settings s) : daemon_(std::move(s)) {
+  explicit running_daemon(config::settings s) : data_dir_(s.store.data_dir), daemon_(std::move(s)) {
     thread_ = std::thread([this] { exit_code_ = daemon_.run(); done_ = true; });
     EXPECT_TRUE(eventually([this] { return daemon_.started() || done_.load(); }, 5s, "daemon start"));
   }
   ~running_daemon() {
     if (!done_) daemon_.request_shutdown();
     thread_.join();
+    std::error_code ignored;
+    if (data_dir_.find("npcl-test-") != std::string::npos) std::filesystem::remove_all(data_dir_, ignored);
   }
   app::daemon& operator*() { return daemon_; }
   app::daemon* operator->() { return &daemon_; }
@@ -70,6 +78,7 @@ class running_daemon {
   }
 
  private:
+  std::string data_dir_;  ///< the run's private database directory, removed afterwards
   app::daemon daemon_;
   std::atomic<bool> done_{false};
   int exit_code_ = -1;

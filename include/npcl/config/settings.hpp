@@ -7,6 +7,7 @@
 #include "npcl/obs/obs_options.hpp"
 #include "npcl/realtime/client_options.hpp"
 #include "npcl/session/session_options.hpp"
+#include "npcl/store/store_options.hpp"
 
 namespace npcl::config {
 
@@ -20,6 +21,7 @@ struct settings {
   session::session_options session;
   http::http_options http;
   app::app_options app;
+  store::store_options store;
 };
 
 }  // namespace npcl::config

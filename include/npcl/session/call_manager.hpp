@@ -24,7 +24,7 @@ class call_manager {
                const session_options& options, const media::media_options& media,
                obs::metrics_registry& metrics, link_factory make_link = nullptr,
                tools::tool_registry* tools = nullptr, const prompt_library* prompts = nullptr,
-               const audio::vad_options* vad = nullptr);
+               const audio::vad_options* vad = nullptr, std::function<void(call_report)> on_report = nullptr);
   ~call_manager();
 
   /// Routes one event: a caller's StasisStart starts a call; events about a

@@ -30,6 +30,20 @@ namespace npcl::session {
 /// Opens a call's media endpoint on the call's strand; null with `ec` on failure.
 using media_factory = std::function<std::unique_ptr<media::media_endpoint>(executor strand, error_code& ec)>;
 
+/// What is kept of a finished call (the store writes it as the call record).
+struct call_report {
+  std::string call_id;                               ///< our call id
+  std::string caller_number;                         ///< caller id from Asterisk
+  std::chrono::system_clock::time_point started;     ///< StasisStart
+  std::chrono::system_clock::time_point ended;       ///< teardown complete
+  std::string language;                              ///< language the call ended in
+  std::string outcome;                               ///< one of `outcome`
+  std::string transcript_json;                       ///< [{"at_ms":..,"speaker":"caller","text":..}, ...]
+  std::string tool_calls_json;                       ///< [{"tool":..,"ok":..,"error":..}, ...]
+  std::uint64_t input_tokens = 0;                    ///< model tokens in
+  std::uint64_t output_tokens = 0;                   ///< model tokens out
+};
+
 /// Opens a conversation with the model for a call, on the call's strand.
 using link_factory = std::function<std::unique_ptr<realtime::realtime_link>(executor strand)>;
 
@@ -68,6 +82,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
     tools::tool_registry* tools = nullptr;   ///< functions offered to the model (may be null)
     const prompt_library* prompts = nullptr; ///< recorded apology/filler/... (may be null)
     const audio::vad_options* vad = nullptr; ///< local speech detection (null: server barge-in only)
+    std::function<void(call_report)> on_report = nullptr;  ///< the finished call's record (may be null)
   };
 
   /// `caller` is the channel from the StasisStart that brought the call and
@@ -132,6 +147,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   void on_keypad(char digit);
   void keypad_entry_done();
   void transfer_after_current_sentence(const std::string& why);
+  call_report make_report() const;
 
   executor strand_;                 ///< every member is used only on this strand
   deps deps_;
@@ -190,6 +206,8 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   bool transferring_ = false;                        ///< ARI continue to the agents is under way
   int prompt_seq_ = 0;                               ///< makes each played prompt its own item
   int tool_calls_ = 0;                               ///< functions the model called
+  std::vector<std::pair<std::string, std::string>> tool_log_;  ///< (tool, "" or error code) in order
+  std::chrono::system_clock::time_point wall_started_ = std::chrono::system_clock::now();  ///< for the record
   std::string keypad_;                               ///< digits of the keypad entry being collected
   std::unique_ptr<net::steady_timer> keypad_timer_;  ///< inter-digit timeout
 };
