@@ -42,6 +42,7 @@ struct daemon::impl {
         blocking(2),
         tools(blocking, std::chrono::seconds(5), metrics),
         prompts(settings.session.sounds_dir),
+        locales(settings.session.locales_dir),
         manager(ioc, control,
                 [this](executor strand, error_code& ec) { return open_endpoint(std::move(strand), ec); },
                 settings.session, settings.media, metrics,
@@ -49,7 +50,7 @@ struct daemon::impl {
                   return std::make_unique<realtime::client>(std::move(strand), settings.realtime, metrics);
                 },
                 &tools, &prompts, &settings.vad,
-                [this](session::call_report r) { save_record(std::move(r)); }),
+                [this](session::call_report r) { save_record(std::move(r)); }, &locales),
         events(ioc, settings.ari, metrics,
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),
@@ -69,6 +70,7 @@ struct daemon::impl {
   net::thread_pool blocking;              // database and CRM work, never on the event loop
   tools::registry tools;                  // functions offered to the model
   session::prompt_library prompts;        // recorded apology, filler, ... (read at start-up)
+  session::locale_library locales;        // instructions and greeting per language (read at start-up)
   std::unique_ptr<store::store> db;       // consumers, bills, complaints, call records
   session::call_manager manager;
   ari::events_client events;
@@ -226,6 +228,10 @@ int daemon::run() {
     spdlog::warn("SOUNDS_DIR {}: no recorded prompts; callers hear silence where an apology or filler belongs",
                  d.settings.session.sounds_dir);
   for (const auto& p : d.prompts.problems()) spdlog::debug("prompt skipped: {}", p);
+  if (d.locales.size() == 0)
+    spdlog::warn("LOCALES_DIR {}: no locale files; built-in English instructions are used",
+                 d.settings.session.locales_dir);
+  for (const auto& p : d.locales.problems()) spdlog::warn("locale skipped: {}", p);
   http::add_health_routes(
       d.http_server, [&d] { return d.events.connected() && !d.draining.load(); },
       [&d] { return d.metrics.render(); });

@@ -285,6 +285,15 @@ std::string check_database_url(std::string_view name, const std::string& v) {
     return v;
   throw config_error(std::string(name), "<secret>", "must be empty, sqlite:PATH or postgres://user:password@host/db");
 }
+// postgres://user:secret@host/db → postgres://user:***@host/db, for display.
+std::string without_password(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@', scheme == std::string::npos ? 0 : scheme);
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
 std::string check_nonempty_path(std::string_view name, const std::string& v) {
   if (v.empty()) throw config_error(std::string(name), v, "must not be empty");
   return v;
@@ -343,6 +352,7 @@ std::vector<setting_spec> make_specs() {
                    {"hangup", session::failure_action::hangup}}),
       wait("DTMF_INTER_DIGIT_TIMEOUT", [](auto& s) -> auto& { return s.session.dtmf_inter_digit; }),
       text("DTMF_TRANSFER_KEY", [](auto& s) -> auto& { return s.session.dtmf_transfer_key; }, check_dtmf_key),
+      text("LOCALES_DIR", [](auto& s) -> auto& { return s.session.locales_dir; }, check_nonempty_path),
       text("SOUNDS_DIR", [](auto& s) -> auto& { return s.session.sounds_dir; }, check_nonempty_path),
 
       {"AUDIO_FORMAT", false, apply_audio_format,
@@ -437,9 +447,9 @@ std::vector<setting_spec> make_specs() {
                    {"text", obs::log_format::text}, {"json", obs::log_format::json}}),
 
       text("DATA_DIR", [](auto& s) -> auto& { return s.store.data_dir; }, check_nonempty_path),
-      {"DATABASE_URL", true,
+      {"DATABASE_URL", false,
        [](settings& s, const std::string& v) { s.store.database_url = check_database_url("DATABASE_URL", v); },
-       [](const settings& s) { return s.store.database_url; }},
+       [](const settings& s) { return without_password(s.store.database_url); }},
       flag("SEED_DEMO_DATA", [](auto& s) -> auto& { return s.store.seed_demo_data; }),
       integer("WORKER_THREADS", [](auto& s) -> auto& { return s.app.worker_threads; }, 0, 64),
       whole_seconds("SHUTDOWN_GRACE", [](auto& s) -> auto& { return s.app.shutdown_grace; },

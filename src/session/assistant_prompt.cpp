@@ -10,7 +10,7 @@ std::string language_name(const std::string& language) {
   return language;
 }
 
-std::string assistant_instructions(const session_options& o, const std::string& language) {
+std::string assistant_instructions(const session_options& o, const std::string& language, const locale* words) {
   std::string text =
       "You are " + o.assistant_name +
       ", the telephone assistant of NPCL (Noida Power Corporation Limited), the electricity "
@@ -27,10 +27,13 @@ std::string assistant_instructions(const session_options& o, const std::string& 
   if (o.language_detection)
     text += "- If the caller speaks English, Hindi, Bhojpuri or Bengali, answer in their language "
             "and record the switch with set_language.\n";
+  if (words && !words->instructions.empty()) text += words->instructions + "\n";
   return text;
 }
 
-std::string greeting_instructions(const session_options& o, const std::string& language) {
+std::string greeting_instructions(const session_options& o, const std::string& language, const locale* words) {
+  if (words && !words->greeting.empty())
+    return "Greet the caller with exactly these words, then listen: " + words->greeting;
   return "Greet the caller in " + language_name(language) + ": say you are " + o.assistant_name +
          " from NPCL and ask how you can help. One short sentence.";
 }

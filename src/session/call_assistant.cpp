@@ -31,7 +31,8 @@ void call_session::start_assistant() {
 realtime::link_config call_session::link_settings() const {
   realtime::link_config c;
   c.call_format = audio::audio_format{deps_.media.sample_rate, 1, 20};
-  c.instructions = assistant_instructions(deps_.options, language_);
+  c.instructions = assistant_instructions(deps_.options, language_,
+                                          deps_.locales ? deps_.locales->find(language_) : nullptr);
   c.transcription_model = deps_.options.transcription_model;
   c.language = language_.substr(0, language_.find('-'));
   const auto& o = deps_.options;
@@ -120,7 +121,8 @@ void call_session::maybe_greet() {
   greeted_ = true;
   turn_ended_at_ = clock::now();  // the greeting's latency counts from the bridged call
   awaiting_audio_ = awaiting_packet_ = true;
-  link_->request_response(greeting_instructions(deps_.options, language_));
+  link_->request_response(greeting_instructions(deps_.options, language_,
+                                                deps_.locales ? deps_.locales->find(language_) : nullptr));
 }
 
 void call_session::on_assistant_audio(const std::string& item_id, std::vector<std::int16_t> pcm) {

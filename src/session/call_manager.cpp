@@ -30,9 +30,10 @@ constexpr std::chrono::milliseconds orphan_grace{1000};
 struct call_manager::state : std::enable_shared_from_this<state> {
   state(net::io_context& i, ari::call_control& c, media_factory f, const session_options& o,
         const media::media_options& m, obs::metrics_registry& r, link_factory l, tools::tool_registry* t,
-        const prompt_library* p, const audio::vad_options* v, std::function<void(call_report)> rep)
+        const prompt_library* p, const audio::vad_options* v, std::function<void(call_report)> rep,
+        const locale_library* loc)
       : ioc(i), control(c), make_media(std::move(f)), make_link(std::move(l)), tools(t), prompts(p), vad(v),
-        on_report(std::move(rep)), options(o),
+        on_report(std::move(rep)), locales(loc), options(o),
         media(m), metrics(r),
         active_gauge(r.get_gauge("calls_active", "Calls in progress")),
         refused(r.get_counter("calls_refused_total", "Calls turned away while draining")) {}
@@ -45,6 +46,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
   const prompt_library* prompts;
   const audio::vad_options* vad;
   std::function<void(call_report)> on_report;
+  const locale_library* locales;
   const session_options& options;
   const media::media_options& media;
   obs::metrics_registry& metrics;
@@ -97,7 +99,7 @@ struct call_manager::state : std::enable_shared_from_this<state> {
                              [weak = weak_from_this()](const std::string& id) {
                                if (auto self = weak.lock()) self->finished(id);
                              },
-                             make_link, tools, prompts, vad, on_report};
+                             make_link, tools, prompts, vad, on_report, locales};
         session = std::make_shared<call_session>(net::make_strand(ioc), std::move(d), caller, args);
         calls[session->id()] = session;
         by_channel[caller.id] = session->id();
@@ -181,9 +183,10 @@ call_manager::call_manager(net::io_context& ioc, ari::call_control& control, med
                            const session_options& options, const media::media_options& media,
                            obs::metrics_registry& metrics, link_factory make_link,
                            tools::tool_registry* tools, const prompt_library* prompts,
-                           const audio::vad_options* vad, std::function<void(call_report)> on_report)
+                           const audio::vad_options* vad, std::function<void(call_report)> on_report,
+                           const locale_library* locales)
     : state_(std::make_shared<state>(ioc, control, std::move(make_media), options, media, metrics,
-                                     std::move(make_link), tools, prompts, vad, std::move(on_report))) {}
+                                     std::move(make_link), tools, prompts, vad, std::move(on_report), locales)) {}
 
 call_manager::~call_manager() = default;
 

@@ -106,6 +106,25 @@ TEST_F(assistant_call, greeting_is_heard_then_the_caller_gets_an_answer) {
   EXPECT_GE(metric_value(m, "assistant_first_packet_seconds_count"), 2);
 }
 
+TEST_F(assistant_call, a_hindi_call_gets_hindi_instructions_and_greeting) {
+  auto s = settings(44850);
+  s.session.voice_language = "hi-IN";
+  running_daemon d(std::move(s));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(realtime_.wait_for_event("response.create", 5s));
+  auto update = nlohmann::json::parse(realtime_.last_session_update().value_or("{}"));
+  auto instructions = update["session"].value("instructions", std::string());
+  EXPECT_NE(instructions.find("Speak Hindi"), std::string::npos) << instructions;
+  std::string greeting;
+  for (const auto& e : realtime_.received())
+    if (e.type == "response.create") greeting = e.raw;
+  EXPECT_NE(greeting.find("नमस्ते"), std::string::npos) << greeting;
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
 TEST_F(assistant_call, caller_talking_over_the_answer_stops_it_and_truncates_to_what_was_heard) {
   realtime_.script_audio(fake_realtime_server::tone(4000, 440), "A very long greeting.");
   auto s = settings(44100);

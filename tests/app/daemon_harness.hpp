@@ -37,6 +37,7 @@ inline config::settings settings_for(const fakes::fake_ari_server& fake, std::ui
   s.app.worker_threads = 2;
   s.app.shutdown_grace = 30s;
   s.session.assistant = false;  // call control and media only; the model has its own tests
+  s.session.locales_dir = NPCL_SOURCE_DIR "/config/locales";
   // A private SQLite database per daemon run.
   static std::atomic<int> runs{0};
   s.store.data_dir = (std::filesystem::temp_directory_path() /

@@ -24,7 +24,8 @@ class call_manager {
                const session_options& options, const media::media_options& media,
                obs::metrics_registry& metrics, link_factory make_link = nullptr,
                tools::tool_registry* tools = nullptr, const prompt_library* prompts = nullptr,
-               const audio::vad_options* vad = nullptr, std::function<void(call_report)> on_report = nullptr);
+               const audio::vad_options* vad = nullptr, std::function<void(call_report)> on_report = nullptr,
+               const locale_library* locales = nullptr);
   ~call_manager();
 
   /// Routes one event: a caller's StasisStart starts a call; events about a

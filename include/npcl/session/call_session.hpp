@@ -12,6 +12,7 @@
 #include "npcl/media/media_options.hpp"
 #include "npcl/media/playout.hpp"
 #include "npcl/realtime/realtime_link.hpp"
+#include "npcl/session/locale_library.hpp"
 #include "npcl/session/prompt_library.hpp"
 #include "npcl/tools/call_actions.hpp"
 #include "npcl/tools/tool_registry.hpp"
@@ -83,6 +84,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
     const prompt_library* prompts = nullptr; ///< recorded apology/filler/... (may be null)
     const audio::vad_options* vad = nullptr; ///< local speech detection (null: server barge-in only)
     std::function<void(call_report)> on_report = nullptr;  ///< the finished call's record (may be null)
+    const locale_library* locales = nullptr; ///< each language's instructions and greeting (may be null)
   };
 
   /// `caller` is the channel from the StasisStart that brought the call and

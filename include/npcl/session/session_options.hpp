@@ -39,6 +39,7 @@ struct session_options {
   std::string agent_extension = "queue";             ///< AGENT_EXTENSION: extension in AGENT_CONTEXT
   failure_action on_failure = failure_action::transfer;  ///< ASSISTANT_FAILURE_ACTION: after the apology
   std::string sounds_dir = "/usr/local/share/npcl-assistant/sounds";  ///< SOUNDS_DIR: recorded prompts
+  std::string locales_dir = "/usr/local/share/npcl-assistant/locales";  ///< LOCALES_DIR: <lang>.json words
   std::chrono::milliseconds dtmf_inter_digit{3000};  ///< DTMF_INTER_DIGIT_TIMEOUT: keypad entry ends after this pause
   std::string dtmf_transfer_key = "0";               ///< DTMF_TRANSFER_KEY: pressed alone, reaches an agent ("" = off)
 };
