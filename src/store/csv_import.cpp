@@ -66,10 +66,34 @@ E enum_cell(std::optional<E> v, const char* column) {
   return *v;
 }
 
+// "Asha Verma" → "A*** V****": the assistant may use a name to confirm who is
+// calling but never reads a full name out to whoever dialled. Works on UTF-8
+// code points, so Devanagari and Bengali names mask cleanly too.
+std::string mask_name(const std::string& name) {
+  std::string out;
+  bool word_start = true;
+  for (std::size_t i = 0; i < name.size();) {
+    unsigned char lead = static_cast<unsigned char>(name[i]);
+    std::size_t len = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+    len = std::min(len, name.size() - i);
+    if (lead == ' ') {
+      out += ' ';
+      word_start = true;
+    } else if (word_start) {
+      out.append(name, i, len);
+      word_start = false;
+    } else {
+      out += '*';
+    }
+    i += len;
+  }
+  return out;
+}
+
 consumer consumer_row(const columns& c, const std::vector<std::string>& r) {
   consumer out;
   out.number = c.cell(r, "number");
-  out.masked_name = c.cell(r, "name");
+  out.masked_name = mask_name(c.cell(r, "name"));
   std::string mobile = c.cell(r, "mobile");
   out.registered_mobile = normalize_phone(mobile);
   if (!mobile.empty() && out.registered_mobile.size() != 10) throw bad_cell{"mobile: not a 10-digit mobile number"};
