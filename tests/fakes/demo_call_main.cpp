@@ -122,14 +122,25 @@ std::vector<std::int16_t> caller_heard(const std::vector<npcl::fakes::rtp_peer_p
   return out;
 }
 
-// "type" of a trace line "-> 3 {json}" / "<- 3 {json}", and the JSON; false for other lines.
-bool parse_trace(std::string_view line, std::string& direction, nlohmann::json& event) {
+// The direction and event of a trace line "-> 3 {json}" / "<- 3 {json}"; false for other
+// lines. The fake cuts long events (session.update, a Devanagari transcript) short at 400
+// bytes: those come back with only their "type", and `whole` false.
+bool parse_trace(std::string_view line, std::string& direction, nlohmann::json& event, bool& whole) {
   if (line.size() < 4 || (line.substr(0, 3) != "-> " && line.substr(0, 3) != "<- ")) return false;
   direction = line.substr(0, 2) == "->" ? "model  -> daemon" : "daemon -> model ";
   const auto brace = line.find('{');
   if (brace == std::string_view::npos) return false;
   event = nlohmann::json::parse(line.substr(brace), nullptr, /*allow_exceptions=*/false);
-  return event.is_object();
+  whole = event.is_object();
+  if (whole) return true;
+  constexpr std::string_view type_key = "\"type\":\"";
+  const auto at = line.find(type_key);
+  if (at == std::string_view::npos) return false;
+  const auto begin = at + type_key.size();
+  const auto end = line.find('"', begin);
+  if (end == std::string_view::npos) return false;
+  event = {{"type", std::string(line.substr(begin, end - begin))}};
+  return true;
 }
 
 // One printed line per event worth watching; audio deltas and appends are left out (there
@@ -137,7 +148,8 @@ bool parse_trace(std::string_view line, std::string& direction, nlohmann::json& 
 void print_event(std::string_view line) {
   std::string direction;
   nlohmann::json e;
-  if (!parse_trace(line, direction, e)) {
+  bool whole = false;
+  if (!parse_trace(line, direction, e, whole)) {
     if (line.rfind("upgrade", 0) == 0 || line.find("closed") != std::string_view::npos)
       say("fake OpenAI Realtime: " + std::string(line));
     return;
@@ -148,10 +160,11 @@ void print_event(std::string_view line) {
       "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "response.done",
       "conversation.item.truncate", "response.cancel", "error"};
   std::string detail;
+  const std::string said = whole ? "\"" + e.value("transcript", "") + "\"" : "(long: see the transcript at the end)";
   if (type == "conversation.item.input_audio_transcription.completed") {
-    detail = "CALLER SAID: \"" + e.value("transcript", "") + "\"";
+    detail = "CALLER SAID: " + said;
   } else if (type == "response.output_audio_transcript.done" || type == "response.audio_transcript.done") {
-    detail = "ASSISTANT SAID: \"" + e.value("transcript", "") + "\"";
+    detail = "ASSISTANT SAID: " + said;
   } else if (type == "conversation.item.truncate") {
     detail = "(caller heard " + std::to_string(e.value("audio_end_ms", 0)) + " ms)";
   } else if (type == "error" && e.contains("error") && e["error"].is_object()) {
@@ -191,7 +204,9 @@ bool step(const std::string& what, const std::function<testing::AssertionResult(
     r = check(std::clamp(left, 0ms, 250ms));
     if (r || left <= 0ms) break;
   }
-  if (!r) say("FAILED: " + what + (g_stop ? " (interrupted)" : std::string(": ") + r.message()));
+  if (!r)
+    say("FAILED: " + what + (g_stop ? " (interrupted)"
+                                    : " did not happen within " + std::to_string(timeout.count()) + " ms"));
   return static_cast<bool>(r);
 }
 
@@ -280,12 +295,11 @@ int main(int argc, char** argv) {
         }
     }
     const auto greeting_packets = static_cast<std::size_t>(greeting_ms / ptime_ms);
+    // The caller speaks once the whole greeting has been heard, as a polite caller would;
+    // talking over it would interrupt it (barge-in), which the tests cover.
     ok = ok && step("the greeting being played to the caller",
-                    [&](auto t) { return peer.wait_for_received(greeting_packets * 9 / 10, t); },
+                    [&](auto t) { return peer.wait_for_received(greeting_packets, t); },
                     std::chrono::milliseconds(15000 + greeting_ms));
-    // The caller speaks once the greeting is over, as a polite caller would; talking over
-    // it would interrupt it (barge-in), which the tests cover.
-    ok = ok && step("the greeting ending", [&](auto t) { return realtime.wait_for_sent("response.done", t); }, 10s);
     if (ok) {
       say("caller speaks (" + seconds(caller_ms) + " of recorded speech as μ-law RTP, real-time pace): \"" +
           caller_text + "\"");
@@ -295,12 +309,10 @@ int main(int argc, char** argv) {
                     std::chrono::milliseconds(caller_ms + 10000));
     ok = ok && step("the answer", [&](auto t) { return realtime.wait_for_sent("response.done", t, 2); }, 15s);
     const auto answer_packets = greeting_packets + static_cast<std::size_t>(answer_ms / ptime_ms);
+    // The caller hangs up once the whole answer has been heard.
     ok = ok && step("the answer being played to the caller",
-                    [&](auto t) { return peer.wait_for_received(answer_packets * 9 / 10, t); },
+                    [&](auto t) { return peer.wait_for_received(answer_packets, t); },
                     std::chrono::milliseconds(10000 + answer_ms));
-    // The answer's last frames are still on their way; the caller hangs up after them, or
-    // after a second if fewer come (the recording shows what did).
-    if (ok) (void)peer.wait_for_received(answer_packets, 1s);
     if (!channel.empty()) {
       say("caller hangs up");
       ari.caller_hangup(channel);
