@@ -16,6 +16,7 @@
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
 #include "ari/request_text.hpp"
+#include "npcl/util/basic_auth.hpp"
 #include "util/beast.hpp"
 
 namespace npcl::ari {
@@ -74,7 +75,7 @@ struct events_client::impl : std::enable_shared_from_this<impl> {
     t.idle_timeout = options_.ping_interval;
     t.keep_alive_pings = true;  // a ping at half the idle time; no pong by the end → closed
     ws->set_option(t);
-    std::string auth = detail::basic_auth(options_.username, options_.password);
+    std::string auth = util::basic_auth(options_.username, options_.password);
     ws->set_option(websocket::stream_base::decorator([auth](websocket::request_type& req) {
       req.set(bhttp::field::authorization, auth);
       req.set(bhttp::field::user_agent, "npcl-assistant");

@@ -1,6 +1,5 @@
 #include "ari/request_text.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
 
 #include <cctype>
 
@@ -22,12 +21,5 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-std::string basic_auth(const std::string& user, const std::string& password) {
-  namespace b64 = boost::beast::detail::base64;
-  std::string plain = user + ":" + password;
-  std::string out(b64::encoded_size(plain.size()), '\0');
-  out.resize(b64::encode(out.data(), plain.data(), plain.size()));
-  return "Basic " + out;
-}
 
 }  // namespace npcl::ari::detail

@@ -14,6 +14,7 @@
 #include "npcl/obs/log.hpp"
 #include "npcl/obs/metrics.hpp"
 #include "ari/request_text.hpp"
+#include "npcl/util/basic_auth.hpp"
 #include "util/beast.hpp"
 
 namespace npcl::ari {
@@ -41,7 +42,7 @@ struct rest_client::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& ioc, ari_options o, obs::metrics_registry& m)
       : strand_(net::make_strand(ioc)),
         options_(std::move(o)),
-        auth_(detail::basic_auth(options_.username, options_.password)),
+        auth_(util::basic_auth(options_.username, options_.password)),
         duration_(m.get_histogram("ari_request_duration_seconds",
                                   "ARI REST request duration, from send to complete reply",
                                   obs::latency_buckets())),

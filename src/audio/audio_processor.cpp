@@ -8,17 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-// The classic GMM VAD is exported by libwebrtc_audio_processing but its
-// header is not installed; these match the library's C ABI.
-extern "C" {
-struct WebRtcVadInst;
-WebRtcVadInst* WebRtcVad_Create();
-void WebRtcVad_Free(WebRtcVadInst* handle);
-int WebRtcVad_Init(WebRtcVadInst* handle);
-int WebRtcVad_set_mode(WebRtcVadInst* handle, int mode);
-int WebRtcVad_Process(WebRtcVadInst* handle, int fs, const std::int16_t* audio_frame,
-                      std::size_t frame_length);
-}
+#include "audio/webrtc_vad.hpp"
 
 namespace npcl::audio {
 namespace {

@@ -23,7 +23,9 @@ namespace npcl::media {
 namespace {
 
 using udp = net::ip::udp;
-constexpr int max_bind_attempts = 16;        // ports held by other processes are skipped
+// Ports held by other processes are skipped; the whole range is tried, up
+// to this many binds per call.
+constexpr std::size_t max_bind_attempts = 1024;
 constexpr std::size_t receive_buffer = 4096;  // > 20 ms of slin48; a datagram filling it was truncated
 constexpr int send_rate_hz = 8000;            // every payload type we send back is 8 kHz
 
@@ -319,7 +321,8 @@ std::unique_ptr<rtp_endpoint> rtp_endpoint::open(executor ex, const media_option
   }
   auto address = net::ip::make_address(options.bind_host, ec);
   if (ec) return nullptr;
-  for (int attempt = 0; attempt < max_bind_attempts; ++attempt) {
+  const std::size_t attempts = std::min(ports->size(), max_bind_attempts);
+  for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
     auto lease = ports->acquire();
     if (!lease) {
       ec = net::error::no_buffer_space;  // every port of the range is in use

@@ -1,5 +1,6 @@
 // The one translation unit that instantiates the media WebSocket client stream.
 #include "npcl/media/websocket_endpoint.hpp"
+#include "npcl/util/basic_auth.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 
 #include <deque>
 #include <optional>
@@ -59,14 +59,6 @@ bool valid_connection_id(const std::string& id) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string basic_auth(const std::string& user, const std::string& password) {
-  namespace b64 = boost::beast::detail::base64;
-  std::string plain = user + ":" + password;
-  std::string out(b64::encoded_size(plain.size()), '\0');
-  out.resize(b64::encode(out.data(), plain.data(), plain.size()));
-  return "Basic " + out;
 }
 
 // Endings that are part of a normal call and deserve no warning.
@@ -160,7 +152,7 @@ struct websocket_endpoint::impl : std::enable_shared_from_this<impl> {
       co_return connect_failed(cec, "connect to " + server_.host + ":" + std::to_string(server_.port));
     lowest.socket().set_option(tcp::no_delay(true));
 
-    const std::string auth = server_.username.empty() ? "" : basic_auth(server_.username, server_.password);
+    const std::string auth = server_.username.empty() ? "" : util::basic_auth(server_.username, server_.password);
     ws_.set_option(websocket::stream_base::decorator([auth](websocket::request_type& req) {
       req.set(bhttp::field::sec_websocket_protocol, "media");
       req.set(bhttp::field::user_agent, "npcl-assistant");

@@ -377,6 +377,19 @@ TEST_F(assistant_call, pressing_zero_reaches_an_agent) {
   EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"transferred\"}", 1));
 }
 
+TEST_F(assistant_call, a_failed_setup_with_the_model_connecting_still_lets_the_daemon_exit) {
+  auto s = settings(44900);
+  running_daemon d(std::move(s));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  ari_.add_fault({"POST", "/channels/externalMedia", 1, 500, "Internal Server Error"});
+  auto caller = ari_.place_call();
+  ASSERT_FALSE(caller.empty());
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"setup_failed\"}", 1));
+  d->request_shutdown();
+  EXPECT_EQ(d.wait_exit(5s), 0) << "the daemon did not exit after SIGTERM";
+}
+
 TEST_F(assistant_call, twenty_concurrent_calls_each_keep_their_own_conversation) {
   realtime_.set_default_response({fake_realtime_server::tone(300, 440), "Hello.", {}, {}});
   running_daemon d(settings(44400));

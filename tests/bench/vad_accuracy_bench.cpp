@@ -34,16 +34,7 @@
 #define NPCL_BENCH_HAVE_PIPELINE 0
 #endif
 
-// The classic GMM VAD is exported by libwebrtc-audio-processing but has no
-// installed header.
-extern "C" {
-struct WebRtcVadInst;
-WebRtcVadInst* WebRtcVad_Create();
-void WebRtcVad_Free(WebRtcVadInst* handle);
-int WebRtcVad_Init(WebRtcVadInst* handle);
-int WebRtcVad_set_mode(WebRtcVadInst* handle, int mode);
-int WebRtcVad_Process(WebRtcVadInst* handle, int fs, const std::int16_t* audio, std::size_t length);
-}
+#include "audio/webrtc_vad.hpp"
 
 namespace {
 

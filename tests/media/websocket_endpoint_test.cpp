@@ -345,6 +345,10 @@ TEST_F(websocket_endpoint_test, our_close_ends_the_socket_and_calls_no_handler) 
   peer_.add_connection("c8", "slin16");
   open("slin16", "c8", server_for_peer());
   ASSERT_TRUE(peer_.wait_for_connected("c8", 5s));
+  // One frame through proves our side finished its handshake and read
+  // MEDIA_START; closing earlier would cut the TCP connection mid-upgrade.
+  peer_.stream("c8", std::vector<std::int16_t>(320, 100));
+  ASSERT_TRUE(rec_.wait([&] { return !rec_.audio.empty(); }, "the first frame"));
   on_loop([&] {
     ep_->close();
     ep_->close();  // idempotent

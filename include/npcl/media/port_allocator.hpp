@@ -35,6 +35,8 @@ class port_allocator : public std::enable_shared_from_this<port_allocator> {
   std::optional<port_lease> acquire();
   /// Ports currently leased.
   std::size_t in_use() const;
+  /// Ports in the range.
+  std::size_t size() const { return used_.size(); }
 
  private:
   friend class port_lease;
