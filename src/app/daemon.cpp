@@ -90,8 +90,10 @@ struct daemon::impl {
                                                  settings.ari.connect_timeout);
       case media::transport_kind::websocket: {
         media::websocket_endpoint::server asterisk;
-        asterisk.host = settings.ari.host;
-        asterisk.port = settings.ari.port;
+        // chan_websocket serves on Asterisk's HTTP server, normally ARI's;
+        // a proxy in front of ARI may need another address.
+        asterisk.host = settings.media.websocket_host.empty() ? settings.ari.host : settings.media.websocket_host;
+        asterisk.port = settings.media.websocket_port ? settings.media.websocket_port : settings.ari.port;
         asterisk.username = settings.ari.username;
         asterisk.password = settings.ari.password;
         asterisk.connect_timeout = settings.ari.connect_timeout;

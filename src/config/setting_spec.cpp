@@ -415,6 +415,8 @@ std::vector<setting_spec> make_specs() {
                    {"rtp", transport_kind::rtp},
                    {"audiosocket", transport_kind::audiosocket},
                    {"websocket", transport_kind::websocket}}),
+      text("MEDIA_WEBSOCKET_HOST", [](auto& s) -> auto& { return s.media.websocket_host; }, check_advertise_host),
+      integer("MEDIA_WEBSOCKET_PORT", [](auto& s) -> auto& { return s.media.websocket_port; }, 0, 65535),
       integer("RTP_PORT_MIN", [](auto& s) -> auto& { return s.media.rtp_port_min; }, 1024, 65535),
       integer("RTP_PORT_MAX", [](auto& s) -> auto& { return s.media.rtp_port_max; }, 1024, 65535),
 

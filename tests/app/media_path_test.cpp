@@ -9,6 +9,7 @@
 #include "app/http_get.hpp"
 #include "fakes/audiosocket_peer.hpp"
 #include "fakes/rtp_peer.hpp"
+#include "fakes/websocket_media_peer.hpp"
 #include "npcl/audio/g711.hpp"
 
 namespace npcl::test {
@@ -148,6 +149,38 @@ TEST(audiosocket_call, slin16_round_trip_is_bit_exact) {
   back.resize(signal.size());
   EXPECT_EQ(back, signal);
   peer.close();  // a real Asterisk ends AudioSocket with a TCP close
+  fake.caller_hangup(caller);
+  EXPECT_TRUE(fake.wait_for_idle(5s));
+}
+
+TEST(websocket_call, slin16_round_trip_through_chan_websocket_is_bit_exact) {
+  fake_ari_server fake;
+  fakes::websocket_media_peer asterisk_media;
+  const std::string id = "6f1c2d3e-4a5b-4c6d-8e7f-901234567890";
+  asterisk_media.add_connection(id, "slin16");
+  fake.set_media_connection_id(id);
+  auto s = settings_for(fake);
+  s.media.transport = media::transport_kind::websocket;
+  s.media.format = "slin16";
+  s.media.sample_rate = 16000;
+  s.media.chunk_size = 320;
+  s.media.websocket_host = "127.0.0.1";
+  s.media.websocket_port = asterisk_media.port();
+  running_daemon d(std::move(s));
+  ASSERT_TRUE(fake.wait_for_events_connection(5s));
+  auto caller = fake.place_call("5551001", "Media Test", {"media-test"}, "1001");
+  ASSERT_TRUE(fake.wait_for_bridged(caller, 5s));
+  EXPECT_EQ(query_of(fake, "transport"), "websocket");
+  EXPECT_EQ(query_of(fake, "encapsulation"), "none");
+  EXPECT_EQ(query_of(fake, "connection_type"), "server");
+  ASSERT_TRUE(asterisk_media.wait_for_connected(id, 5s)) << "the daemon did not connect to /media/<id>";
+  auto signal = tone(16000, 440, 1000ms);
+  asterisk_media.stream(id, signal);
+  ASSERT_TRUE(asterisk_media.wait_for_played(id, 50, 5s));
+  auto back = asterisk_media.played_pcm(id);
+  ASSERT_GE(back.size(), signal.size());
+  back.resize(signal.size());
+  EXPECT_EQ(back, signal);
   fake.caller_hangup(caller);
   EXPECT_TRUE(fake.wait_for_idle(5s));
 }

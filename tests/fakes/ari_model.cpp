@@ -123,6 +123,7 @@ struct ari_model::state {
   std::uint64_t unique_counter = 0;  // the ".N" part of generated channel ids
   std::uint32_t local_counter = 0;   // the hex suffix of Local channel names
   std::uint16_t fixed_rtp_port = 0;
+  std::string fixed_media_id;  // MEDIA_WEBSOCKET_CONNECTION_ID to hand out; empty: a fresh UUID
   std::uint16_t next_rtp_port = 10000;
   std::string startup_time = now_timestamp();
 
@@ -585,7 +586,8 @@ struct ari_model::state {
       c.dialstring = target;
       if (!transport_data.empty()) c.dialstring += "/" + transport_data;
       if (direction != "both") c.dialstring += "/d(" + direction + ")";
-      put_var(c, "MEDIA_WEBSOCKET_CONNECTION_ID", server ? util::make_uuid() : host);
+      put_var(c, "MEDIA_WEBSOCKET_CONNECTION_ID",
+              server ? (fixed_media_id.empty() ? util::make_uuid() : fixed_media_id) : host);
       put_var(c, "MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE", std::to_string(optimal_frame_size(format)));
     }
 
@@ -963,6 +965,8 @@ std::string ari_model::application_replaced_event(const std::string& app) const 
 }
 
 void ari_model::set_unicastrtp_port(std::uint16_t port) { s_->fixed_rtp_port = port; }
+
+void ari_model::set_media_connection_id(std::string id) { s_->fixed_media_id = std::move(id); }
 
 std::vector<channel_info> ari_model::channels() const {
   std::vector<channel_info> out;

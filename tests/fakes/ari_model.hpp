@@ -59,6 +59,8 @@ class ari_model {
   std::string application_replaced_event(const std::string& app) const;
   /// UNICASTRTP_LOCAL_PORT reported for the next RTP channels; 0 counts up from 10000.
   void set_unicastrtp_port(std::uint16_t port);
+  /// MEDIA_WEBSOCKET_CONNECTION_ID of the next server-mode WebSocket channels ("" = a fresh UUID).
+  void set_media_connection_id(std::string id);
 
   /// Compact JSON error body {"message": message}.
   static std::string error_body(const std::string& message);

@@ -436,6 +436,11 @@ void fake_ari_server::set_unicastrtp_port(std::uint16_t port) {
   impl_->model.set_unicastrtp_port(port);
 }
 
+void fake_ari_server::set_media_connection_id(std::string id) {
+  std::lock_guard lk(impl_->mu);
+  impl_->model.set_media_connection_id(std::move(id));
+}
+
 void fake_ari_server::drop_events_socket() {
   std::vector<std::shared_ptr<events_socket>> dropped;
   {

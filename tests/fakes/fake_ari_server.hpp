@@ -49,6 +49,9 @@ class fake_ari_server {
   /// UNICASTRTP_LOCAL_PORT reported for the RTP externalMedia channels created from now on
   /// (e.g. the port of a test's RTP peer); 0 returns to counting up from 10000 by 2.
   void set_unicastrtp_port(std::uint16_t port);
+  /// MEDIA_WEBSOCKET_CONNECTION_ID reported for server-mode WebSocket channels created from
+  /// now on (e.g. one a test registered with its websocket_media_peer); "" = a fresh UUID.
+  void set_media_connection_id(std::string id);
 
   // --- faults ---
   /// Closes every events WebSocket abruptly (TCP close, no close frame). On return the

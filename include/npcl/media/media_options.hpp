@@ -17,6 +17,8 @@ struct media_options {
   std::uint16_t listen_port = 8090;      ///< EXTERNAL_MEDIA_PORT: TCP port of the AudioSocket/WebSocket listener
   std::uint16_t rtp_port_min = 40000;    ///< RTP_PORT_MIN: first UDP port of the per-call range
   std::uint16_t rtp_port_max = 40999;    ///< RTP_PORT_MAX: last UDP port of the range (inclusive)
+  std::string websocket_host;            ///< MEDIA_WEBSOCKET_HOST: Asterisk's HTTP server for WebSocket media (empty: ARI's host)
+  std::uint16_t websocket_port = 0;      ///< MEDIA_WEBSOCKET_PORT: its port (0: ARI's port)
 };
 
 }  // namespace npcl::media
