@@ -1,5 +1,11 @@
 #include "fakes/rtp_peer.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -66,6 +72,10 @@ struct rtp_peer::impl {
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
   udp::socket socket{ioc, udp::endpoint(net::ip::make_address("127.0.0.1"), 0)};
+  bool kernel_stamps = [this] {
+    int on = 1;
+    return ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+  }();  // enables per-datagram receive timestamps
   net::steady_timer timer{ioc};
   std::thread thread;
 
@@ -226,17 +236,55 @@ struct rtp_peer::impl {
     }
   }
 
+  // Arrival times come from the kernel (SO_TIMESTAMPNS): the moment the
+  // datagram reached the socket, not when this peer's thread got to run —
+  // with a hundred peers on two cores the difference is several ms.
   void read() {
-    socket.async_receive_from(net::buffer(rx), from, [this](error_code ec, std::size_t n) {
+    socket.async_wait(udp::socket::wait_read, [this](error_code ec) {
       if (ec == net::error::operation_aborted || !socket.is_open()) return;
-      if (!ec) record(n);
+      if (!ec) drain();
       read();
     });
   }
 
-  void record(std::size_t n) {
+  void drain() {
+    for (;;) {
+      sockaddr_storage addr{};
+      iovec iov{rx.data(), rx.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr msg{};
+      msg.msg_name = &addr;
+      msg.msg_namelen = sizeof addr;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(socket.native_handle(), &msg, MSG_DONTWAIT);
+      if (n < 0) return;  // EAGAIN: drained
+      auto arrival = clock::now();
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          auto kernel = std::chrono::system_clock::time_point(
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                  std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+          auto waited = std::chrono::system_clock::now() - kernel;
+          if (waited > std::chrono::system_clock::duration::zero())
+            arrival -= std::chrono::duration_cast<clock::duration>(waited);
+        }
+      }
+      if (addr.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+        from = udp::endpoint(net::ip::address_v4(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port));
+      }
+      record(static_cast<std::size_t>(n), arrival);
+    }
+  }
+
+  void record(std::size_t n, clock::time_point arrival) {
     rtp_peer_packet p;
-    p.arrival = clock::now();
+    p.arrival = arrival;
     p.source = from.address().to_string() + ":" + std::to_string(from.port());
     p.bytes.assign(rx.begin(), rx.begin() + static_cast<long>(n));
     const std::size_t header = n >= 12 ? 12u + 4u * (p.bytes[0] & 0x0fu) : 0;
