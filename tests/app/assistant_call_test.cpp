@@ -46,6 +46,21 @@ std::vector<std::int16_t> voiced(std::chrono::milliseconds speech, std::chrono::
   return out;
 }
 
+// Places a call whose RTP goes to `peer`; returns the caller channel id.
+std::string call_to(fake_ari_server& ari, fakes::rtp_peer& peer, const std::string& number = "9876543210") {
+  ari.set_unicastrtp_port(peer.port());
+  auto before = ari.requests().size();
+  auto caller = ari.place_call(number, "Caller");
+  EXPECT_TRUE(ari.wait_for_bridged(caller, 5s));
+  auto requests = ari.requests();
+  for (std::size_t i = before; i < requests.size(); ++i)
+    if (requests[i].path == "/channels/externalMedia") {
+      const auto& host = requests[i].query.at("external_host");
+      peer.set_target(static_cast<std::uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
+    }
+  return caller;
+}
+
 class assistant_call : public testing::Test {
  protected:
   config::settings settings(std::uint16_t rtp_first) {
@@ -57,19 +72,8 @@ class assistant_call : public testing::Test {
     return s;
   }
 
-  // Places a call whose RTP goes to a new peer; returns the caller channel id.
   std::string call(fakes::rtp_peer& peer, const std::string& number = "9876543210") {
-    ari_.set_unicastrtp_port(peer.port());
-    auto before = ari_.requests().size();
-    auto caller = ari_.place_call(number, "Caller");
-    EXPECT_TRUE(ari_.wait_for_bridged(caller, 5s));
-    auto requests = ari_.requests();
-    for (std::size_t i = before; i < requests.size(); ++i)
-      if (requests[i].path == "/channels/externalMedia") {
-        const auto& host = requests[i].query.at("external_host");
-        peer.set_target(static_cast<std::uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
-      }
-    return caller;
+    return call_to(ari_, peer, number);
   }
 
   fake_ari_server ari_;
@@ -160,16 +164,7 @@ std::chrono::milliseconds barge_in_stop_delay(fake_ari_server& ari, fake_realtim
   running_daemon d(std::move(s));
   EXPECT_TRUE(ari.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
-  ari.set_unicastrtp_port(peer.port());
-  auto before = ari.requests().size();
-  auto caller = ari.place_call();
-  EXPECT_TRUE(ari.wait_for_bridged(caller, 5s));
-  auto requests = ari.requests();
-  for (std::size_t i = before; i < requests.size(); ++i)
-    if (requests[i].path == "/channels/externalMedia") {
-      const auto& host = requests[i].query.at("external_host");
-      peer.set_target(static_cast<std::uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
-    }
+  auto caller = call_to(ari, peer);
   EXPECT_TRUE(peer.wait_for_received(25, 5s));
   auto sent_before = peer.sent().size();
   peer.play(voiced(800ms, 400ms));

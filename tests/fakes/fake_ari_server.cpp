@@ -1,3 +1,4 @@
+#include "fakes/local_listener.hpp"
 #include "fakes/fake_ari_server.hpp"
 
 #include <algorithm>
@@ -104,12 +105,7 @@ struct fake_ari_server::impl {
   explicit impl(fake_ari_options o)
       : opts(std::move(o)),
         model(opts.app, [this](const std::string& app, std::string text) { deliver(app, std::move(text)); }) {
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), opts.port);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(ep);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
+    port = listen_on_loopback(acceptor, opts.port);
     net::co_spawn(ioc, accept_loop(), net::detached);
     thread = std::thread([this] { ioc.run(); });
   }

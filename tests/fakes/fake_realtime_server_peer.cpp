@@ -2,6 +2,7 @@
 // connection) and the protocol model (session, VAD, conversation, responses) of each
 // connection. Everything but the public API runs on the server's own thread; the data the
 // tests observe sits behind impl::mu.
+#include "fakes/local_listener.hpp"
 #include "fakes/fake_realtime_server.hpp"
 
 #include <algorithm>
@@ -1104,12 +1105,7 @@ struct fake_realtime_server::impl {
       ssl_ctx->use_certificate_chain(net::buffer(tls->server_cert_pem()));
       ssl_ctx->use_private_key(net::buffer(tls->server_key_pem()), ssl::context::pem);
     }
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), opts.port);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(ep);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
+    port = listen_on_loopback(acceptor, opts.port);
     net::co_spawn(ioc, accept_loop(), net::detached);
     thread = std::thread([this] { ioc.run(); });
   }

@@ -1,3 +1,4 @@
+#include "fakes/local_listener.hpp"
 #include "fakes/websocket_media_peer.hpp"
 
 #include <algorithm>
@@ -183,12 +184,7 @@ struct websocket_media_peer::impl {
   std::thread thread;
 
   impl() {
-    tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    acceptor.bind(ep);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
+    port = listen_on_loopback(acceptor, 0);
     net::co_spawn(ioc, accept_loop(), net::detached);
     thread = std::thread([this] { ioc.run(); });
   }
