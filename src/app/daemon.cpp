@@ -55,8 +55,9 @@ struct daemon::impl {
                ari::events_handlers{[this](const ari::event& e) { manager.on_event(e); },
                                     [this] { manager.on_connected(); }, nullptr}),
         http_server(ioc, settings.http),
-        signals(ioc, SIGTERM, SIGINT),
-        grace_timer(ioc),
+        lifecycle(net::make_strand(ioc)),
+        signals(lifecycle, SIGTERM, SIGINT),
+        grace_timer(lifecycle),
         watchdog_timer(ioc),
         work(net::make_work_guard(ioc)) {}
 
@@ -75,6 +76,10 @@ struct daemon::impl {
   session::call_manager manager;
   ari::events_client events;
   http::server http_server;
+  // Shutdown, the grace timer and finish() run here one at a time: a call
+  // ending on another thread must not slip between "calls still active" and
+  // arming the grace timer.
+  net::strand<net::io_context::executor_type> lifecycle;
   net::signal_set signals;
   net::steady_timer grace_timer;          // SHUTDOWN_GRACE, then every call is ended
   net::steady_timer watchdog_timer;       // systemd WATCHDOG=1 pings
@@ -157,7 +162,7 @@ struct daemon::impl {
     auto active = manager.active();
     spdlog::info("shutting down: {} active call(s), grace {} s", active, settings.app.shutdown_grace.count());
     if (active == 0) {
-      net::post(ioc, [this] { finish(); });
+      net::post(lifecycle, [this] { finish(); });
       return;
     }
     grace_timer.expires_after(settings.app.shutdown_grace);
@@ -179,7 +184,6 @@ struct daemon::impl {
     http_server.stop();
     if (audiosocket) audiosocket->stop();
     rest.shutdown();
-    blocking.stop();
     work.reset();
     spdlog::info("all calls ended; exiting");
   }
@@ -242,7 +246,7 @@ int daemon::run() {
     return 1;
   }
   d.manager.set_on_idle([&d] {
-    if (d.draining.load()) net::post(d.ioc, [&d] { d.finish(); });
+    if (d.draining.load()) net::post(d.lifecycle, [&d] { d.finish(); });
   });
   d.wait_signal();
   d.events.start();
@@ -261,11 +265,14 @@ int daemon::run() {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&d] { d.ioc.run(); });
   d.ioc.run();
   for (auto& t : pool) t.join();
+  // Call records still being written must reach the database before the
+  // store goes away: nothing the caller gave us is lost.
+  d.blocking.join();
   return 0;
 }
 
 void daemon::request_shutdown() {
-  net::post(impl_->ioc, [this] { impl_->shutdown(); });
+  net::post(impl_->lifecycle, [this] { impl_->shutdown(); });
 }
 
 std::uint16_t daemon::http_port() const { return impl_->started ? impl_->http_server.port() : 0; }
