@@ -61,13 +61,20 @@ std::string call_to(fake_ari_server& ari, fakes::rtp_peer& peer, const std::stri
   return caller;
 }
 
+// Settings of a daemon whose calls talk to `realtime`.
+config::settings assistant_settings(const fake_ari_server& ari, const fake_realtime_server& realtime,
+                                    std::uint16_t rtp_first) {
+  auto s = settings_for(ari, rtp_first);
+  s.session.assistant = true;
+  s.realtime.url = realtime.url();
+  s.realtime.service.api_key = "sk-test-key";
+  return s;
+}
+
 class assistant_call : public testing::Test {
  protected:
   config::settings settings(std::uint16_t rtp_first) {
-    auto s = settings_for(ari_, rtp_first);
-    s.session.assistant = true;
-    s.realtime.url = realtime_.url();
-    s.realtime.service.api_key = "sk-test-key";
+    auto s = assistant_settings(ari_, realtime_, rtp_first);
     s.session.vad_silence = std::chrono::milliseconds(300);
     return s;
   }
@@ -184,20 +191,14 @@ TEST(barge_in, local_detection_stops_the_assistant_within_100ms_and_before_the_s
   {
     fake_ari_server ari;
     fake_realtime_server realtime;
-    auto s = settings_for(ari, 44700);
-    s.session.assistant = true;
-    s.realtime.url = realtime.url();
-    s.realtime.service.api_key = "sk-test-key";
-    server_delay = barge_in_stop_delay(ari, realtime, s, audio::vad_options::barge_in::server);
+    server_delay = barge_in_stop_delay(ari, realtime, assistant_settings(ari, realtime, 44700),
+                             audio::vad_options::barge_in::server);
   }
   {
     fake_ari_server ari;
     fake_realtime_server realtime;
-    auto s = settings_for(ari, 44750);
-    s.session.assistant = true;
-    s.realtime.url = realtime.url();
-    s.realtime.service.api_key = "sk-test-key";
-    local_delay = barge_in_stop_delay(ari, realtime, s, audio::vad_options::barge_in::local);
+    local_delay = barge_in_stop_delay(ari, realtime, assistant_settings(ari, realtime, 44750),
+                             audio::vad_options::barge_in::local);
   }
   std::printf("assistant audio stopped %lld ms after the caller's speech began (local), %lld ms (server)\n",
               static_cast<long long>(local_delay.count()), static_cast<long long>(server_delay.count()));
