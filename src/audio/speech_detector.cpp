@@ -22,6 +22,17 @@ constexpr std::size_t peak_half_width = 2;
 // One stray non-speech chunk (a stop consonant, a μ-law glitch) inside a
 // run does not restart the onset count.
 constexpr std::size_t tolerated_gap = 1;
+// Unvoiced lead ("h" of "hello", the burst of "please"): a sudden rise
+// above the gate, 12 dB over the tracked floor, up to 100 ms before the first
+// voiced chunk counts toward min_speech with at most two chunks, so an onset
+// still needs three voiced chunks in a row. In the corpus a "p" is one loud
+// chunk, then 30 ms under the gate before voicing; an "h" runs into the vowel.
+// A rise further back (a click, a door, noise that started) earns nothing.
+constexpr double rise_ratio = 4.0;
+constexpr std::size_t max_lead_credit = 2;
+constexpr std::size_t max_lead_chunks = 10;
+constexpr double floor_creep = 1.005;
+constexpr double floor_min = 1e-4;
 
 std::size_t chunks_of(std::chrono::milliseconds d) {
   return static_cast<std::size_t>((d.count() + 9) / 10);
@@ -79,6 +90,10 @@ void speech_detector::reset() {
   speech_run_ = 0;
   gap_run_ = 0;
   speaking_ = false;
+  floor_ = floor_min;
+  burst_age_ = no_burst;
+  loud_ = false;
+  lead_credit_ = 0;
 }
 
 // Iterative radix-2 decimation-in-time FFT, in place; the size is a power of
@@ -149,6 +164,16 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
   double sum_sq = 0.0;
   for (const std::int16_t s : chunk) sum_sq += static_cast<double>(s) * s;
   a.energy = std::sqrt(sum_sq / static_cast<double>(chunk.size())) / 32768.0;
+  const bool loud = a.energy >= options_.energy_threshold;
+  // A rise within the lead window already started this sound (the vowel
+  // after a "p" rises again from the closure): keep the earlier one.
+  if (loud && !loud_ && a.energy >= rise_ratio * floor_ && burst_age_ > max_lead_chunks) {
+    burst_age_ = 0;
+  } else if (burst_age_ < no_burst) {
+    ++burst_age_;
+  }
+  loud_ = loud;
+  floor_ = std::max(floor_min, std::min(a.energy, floor_ * floor_creep));
   // Quiet chunks are never speech: skip the spectral work they do not need.
   if (a.energy < options_.energy_threshold) return a;
 
@@ -197,13 +222,17 @@ speech_decision speech_detector::update(bool speech_like) {
   speech_decision d;
   d.chunk_index = chunk_index_++;
   if (speech_like) {
+    if (speech_run_ == 0) {
+      // Chunks between the latest rise and this first voiced one.
+      lead_credit_ = burst_age_ <= max_lead_chunks ? std::min(burst_age_, max_lead_credit) : 0;
+    }
     ++speech_run_;
     gap_run_ = 0;
   } else {
     ++gap_run_;
     if (gap_run_ > tolerated_gap) speech_run_ = 0;
   }
-  if (!speaking_ && speech_like && speech_run_ >= min_speech_chunks_) {
+  if (!speaking_ && speech_like && speech_run_ + lead_credit_ >= min_speech_chunks_) {
     speaking_ = true;
     d.onset = true;
   } else if (speaking_ && gap_run_ >= hangover_chunks_) {

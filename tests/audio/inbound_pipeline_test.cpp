@@ -59,10 +59,6 @@ class speech_corpus {
   bool ok() const { return !at_8k_.empty(); }
   const std::string& why() const { return why_; }
 
-  // Utterances whose first sound is an unvoiced consonant ("h", "p"): the
-  // detector waits for voicing, so their onset comes 30..40 ms later.
-  static bool unvoiced_lead(std::size_t i) { return i == 0 || i == 4; }
-
   static const std::vector<std::string>& texts() {
     static const std::vector<std::string> t{
         "Hello, my electricity is not working since this morning.",
@@ -264,7 +260,7 @@ TEST_P(pipeline_at_rate, speech_detected_within_100_ms_of_its_start) {
                 rate(), speech_corpus::texts()[i].c_str(), db(active_level(speech()[i], rate())), delay_ms,
                 log.onset_chunks.size(), log.offset_chunks.size(), log.mean_us, log.max_us);
     EXPECT_GE(delay_ms, 0) << speech_corpus::texts()[i];
-    EXPECT_LE(delay_ms, speech_corpus::unvoiced_lead(i) ? 120 : 100) << speech_corpus::texts()[i];
+    EXPECT_LE(delay_ms, 100) << speech_corpus::texts()[i];
     // The turn ends once the speech has: within hangover + 100 ms of its last chunk.
     ASSERT_FALSE(log.offset_chunks.empty()) << speech_corpus::texts()[i];
     EXPECT_FALSE(p.speaking());
@@ -354,7 +350,7 @@ TEST_P(pipeline_at_rate, caller_speech_over_the_echo_is_detected) {
       std::printf("[ measured ] %d Hz caller over echo %d ms at -%.0f dB: onset %ld ms after the caller's start, "
                   "%zu frames suppressed as echo\n", rate(), delay_ms, loss_db, delay, log.echo_frames);
       EXPECT_GE(delay, 0);
-      EXPECT_LE(delay, 150);  // speech()[4] starts unvoiced: 110 ms without echo
+      EXPECT_LE(delay, 150);  // speech()[4] starts with a "p": 90 ms without echo
     }
   }
 }

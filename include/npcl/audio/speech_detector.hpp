@@ -32,7 +32,10 @@ struct speech_decision {
 /// speech only when it is above the energy gate, periodic at a pitch lag
 /// (noise is not), not dominated by one or two spectral lines (tones and DTMF
 /// are) and not spectrally flat; an onset needs min_speech of such chunks in a
-/// row (one stray chunk tolerated), an offset a hangover without them.
+/// row (one stray chunk tolerated), an offset a hangover without them. Up to
+/// 20 ms of an unvoiced lead (a sudden rise up to 100 ms before the first
+/// voiced chunk, as in "hello" or "please") counts toward min_speech, so words starting
+/// with a consonant are not heard later than words starting with a vowel.
 /// Deterministic, no I/O, not thread-safe.
 class speech_detector {
  public:
@@ -87,6 +90,11 @@ class speech_detector {
   std::size_t speech_run_ = 0;        ///< speech chunks counted toward an onset
   std::size_t gap_run_ = 0;           ///< non-speech chunks since the last speech chunk
   bool speaking_ = false;             ///< inside a turn
+  double floor_ = 0.0;                ///< tracked quiet level of the line (chunk RMS, full scale = 1)
+  static constexpr std::size_t no_burst = 1000;  ///< burst_age_ when no rise is recent enough to matter
+  std::size_t burst_age_ = no_burst;  ///< chunks since the latest sudden rise above the gate (capped)
+  bool loud_ = false;                 ///< the previous analysed chunk was above the energy gate
+  std::size_t lead_credit_ = 0;       ///< unvoiced-lead chunks credited to the current speech run
 };
 
 }  // namespace npcl::audio
