@@ -35,6 +35,7 @@ inbound_pipeline::result inbound_pipeline::process(const frame& in) {
       if (speech_like && guard_.is_echo()) {
         speech_like = false;
         r.echo_suppressed = true;
+        detector_.echo_heard();
       }
     }
     const speech_decision d = detector_.update(speech_like);

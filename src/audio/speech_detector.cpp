@@ -218,6 +218,11 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
   return a;
 }
 
+void speech_detector::echo_heard() {
+  burst_age_ = no_burst;
+  lead_credit_ = 0;
+}
+
 speech_decision speech_detector::update(bool speech_like) {
   speech_decision d;
   d.chunk_index = chunk_index_++;

@@ -99,15 +99,19 @@ class gmm_vad final : public method {
 /// decision the 20 ms call path makes, at the chunk where it is made.
 class pipeline_method final : public method {
  public:
-  pipeline_method() : pipeline_(format(), npcl::audio::vad_options{}) {}
+  /// `feed_far`: whether the pipeline is told what the assistant played (the
+  /// echo guard's and the echo canceller's reference).
+  explicit pipeline_method(const npcl::audio::vad_options& options, bool feed_far = true)
+      : pipeline_(format(), options), feed_far_(feed_far) {}
   bool step(std::span<const std::int16_t> near, std::span<const std::int16_t> far) override {
-    if (!far.empty()) pipeline_.far_end(npcl::audio::frame{{far.begin(), far.end()}, rate_hz});
+    if (feed_far_ && !far.empty()) pipeline_.far_end(npcl::audio::frame{{far.begin(), far.end()}, rate_hz});
     return pipeline_.process(npcl::audio::frame{{near.begin(), near.end()}, rate_hz}).speaking;
   }
 
  private:
   static npcl::audio::audio_format format() { return {rate_hz, 1, chunk_ms}; }
   npcl::audio::inbound_pipeline pipeline_;  ///< the detector under test
+  bool feed_far_;                           ///< far end given to the pipeline
 };
 #endif
 
@@ -125,8 +129,20 @@ std::vector<method_spec> methods() {
   all.push_back({"webrtc GMM VAD mode 2",
                  [] { return std::unique_ptr<method>(std::make_unique<gmm_vad>()); }});
 #if NPCL_BENCH_HAVE_PIPELINE
-  all.push_back({"inbound_pipeline (defaults)",
-                 [] { return std::unique_ptr<method>(std::make_unique<pipeline_method>()); }});
+  all.push_back({"inbound_pipeline (defaults)", [] {
+                   return std::unique_ptr<method>(std::make_unique<pipeline_method>(npcl::audio::vad_options{}));
+                 }});
+  // The echo set's comparisons: the same pipeline with the echo canceller on,
+  // and without any far end (neither echo guard nor canceller can act).
+  all.push_back({"inbound_pipeline + AEC", [] {
+                   npcl::audio::vad_options o;
+                   o.echo_cancel = true;
+                   return std::unique_ptr<method>(std::make_unique<pipeline_method>(o));
+                 }});
+  all.push_back({"inbound_pipeline, no far end", [] {
+                   return std::unique_ptr<method>(
+                       std::make_unique<pipeline_method>(npcl::audio::vad_options{}, false));
+                 }});
 #endif
   return all;
 }

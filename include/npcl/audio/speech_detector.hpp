@@ -57,6 +57,11 @@ class speech_detector {
   /// onset/offset with the chunk's index.
   speech_decision update(bool speech_like);
 
+  /// The chunk just analysed was the assistant's own voice coming back: the
+  /// rise it belongs to is no consonant of the caller's and earns the next
+  /// voiced run no head start (call before update()).
+  void echo_heard();
+
   /// True inside a turn (between an onset and its offset).
   bool speaking() const noexcept { return speaking_; }
 
