@@ -1,5 +1,6 @@
 // The customer-service tools run through the registry as a call runs them, against a real
-// SQLite store in a temporary DATA_DIR filled with the demo records.
+// store filled with the demo records: SQLite in a temporary DATA_DIR and PostgreSQL on the
+// server named by NPCL_TEST_PG_URL (skipped without it, a failure when CI=true).
 #include "npcl/tools/npcl_tools.hpp"
 
 #include <gtest/gtest.h>
@@ -9,12 +10,15 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <type_traits>
 #include <string>
+#include <vector>
 
 #include "npcl/store/store.hpp"
+#include "store/store_backends.hpp"
 #include "tools/tool_harness.hpp"
 
 namespace {
@@ -79,18 +83,12 @@ class closable_store final : public st::store {
   template <class F>
   std::invoke_result_t<F, st::store&> with(F f) {
     std::lock_guard lock(mutex_);
-    if (!inner_) throw st::store_error(st::store_error_kind::unavailable, "sqlite: database is closed");
+    if (!inner_) throw st::store_error(st::store_error_kind::unavailable, "store: database is closed");
     return f(*inner_);
   }
   std::mutex mutex_;                     ///< guards inner_ against close() during a call
   std::unique_ptr<st::store> inner_;  ///< the real store; null once closed
 };
-
-std::filesystem::path make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "npcl_tools_test.XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
 
 // The paise in "1234.50", or -1 when the text is not rupees with exactly two paise digits.
 long long paise_of(const json& amount) {
@@ -115,19 +113,38 @@ std::string unspoken(const json& v) {
   return out;
 }
 
-class npcl_tools : public testing::Test {
+enum class backend_kind { sqlite, postgres };
+const char* name_of(backend_kind k) { return k == backend_kind::sqlite ? "sqlite" : "postgres"; }
+void PrintTo(backend_kind k, std::ostream* os) { *os << name_of(k); }
+
+class npcl_tools : public testing::TestWithParam<backend_kind> {
  protected:
-  npcl_tools() : dir_(make_temp_dir()) {
-    auto real = st::open_store("", dir_.string());
+  void SetUp() override {
+    // A plain TEST_F has no parameter and runs on SQLite.
+    const bool parameterised = testing::UnitTest::GetInstance()->current_test_info()->value_param() != nullptr;
+    std::string why;
+    if (parameterised && GetParam() == backend_kind::postgres) {
+      why = postgres_.emplace().prepare();
+    } else {
+      sqlite_.emplace();
+    }
+    if (!why.empty()) {
+      if (st::test::in_ci()) FAIL() << "postgres backend unavailable in CI: " << why;
+      GTEST_SKIP() << "postgres backend skipped: " << why;
+    }
+    auto real = open_real();
     real->seed_demo_data();
     db_ = std::make_unique<closable_store>(std::move(real));
     npcl::tools::add_npcl_tools(h_.tools(), *db_);
   }
-  ~npcl_tools() override {
+  void TearDown() override {
     h_.drain_pool();
-    db_->close();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (db_) db_->close();
+  }
+
+  /// Another connection to this test's database, as a second daemon or a restart opens it.
+  std::unique_ptr<st::store> open_real() {
+    return postgres_ ? st::open_store(postgres_->url(), "") : st::open_store("", sqlite_->data_dir());
   }
 
   // Runs one call and returns its output; the answer must arrive on the call's strand.
@@ -154,12 +171,13 @@ class npcl_tools : public testing::Test {
             {"callback_number", "+919000000001"}};
   }
 
-  std::filesystem::path dir_;            ///< this test's DATA_DIR
-  std::unique_ptr<closable_store> db_;   ///< SQLite with the demo records
+  std::optional<st::test::sqlite_backend> sqlite_;      ///< the database, when on SQLite
+  std::optional<st::test::postgres_backend> postgres_;  ///< the database, when on PostgreSQL
+  std::unique_ptr<closable_store> db_;                  ///< the database with the demo records
   tool_harness h_{4s};                   ///< registry, strand and pool; declared last, destroyed first
 };
 
-TEST_F(npcl_tools, offers_seven_strict_tools_alongside_the_call_tools) {
+TEST_P(npcl_tools, offers_seven_strict_tools_alongside_the_call_tools) {
   std::set<std::string> names;
   for (const auto& s : h_.tools().specs()) {
     names.insert(s.name);
@@ -174,7 +192,7 @@ TEST_F(npcl_tools, offers_seven_strict_tools_alongside_the_call_tools) {
   EXPECT_THROW(npcl::tools::add_npcl_tools(h_.tools(), *db_), std::invalid_argument);
 }
 
-TEST_F(npcl_tools, lookup_consumer_by_number_gives_the_masked_name_area_and_status) {
+TEST_P(npcl_tools, lookup_consumer_by_number_gives_the_masked_name_area_and_status) {
   auto expected = db_->find_consumer_by_number("9990000001");
   ASSERT_TRUE(expected);
   json out = call("lookup_consumer", {{"consumer_number", "9990000001"}});
@@ -189,7 +207,7 @@ TEST_F(npcl_tools, lookup_consumer_by_number_gives_the_masked_name_area_and_stat
   EXPECT_FALSE(c.contains("registered_mobile"));
 }
 
-TEST_F(npcl_tools, lookup_consumer_by_mobile_accepts_the_caller_id_form) {
+TEST_P(npcl_tools, lookup_consumer_by_mobile_accepts_the_caller_id_form) {
   auto expected = db_->find_consumers_by_mobile("9000000006");
   ASSERT_EQ(expected.size(), 1u);
   for (const char* mobile : {"9000000006", "+919000000006"}) {
@@ -201,14 +219,14 @@ TEST_F(npcl_tools, lookup_consumer_by_mobile_accepts_the_caller_id_form) {
   }
 }
 
-TEST_F(npcl_tools, lookup_consumer_reports_an_unknown_number_or_mobile_as_not_found) {
+TEST_P(npcl_tools, lookup_consumer_reports_an_unknown_number_or_mobile_as_not_found) {
   json out = call("lookup_consumer", {{"consumer_number", "1234567890"}}, false);
   EXPECT_EQ(out, (json{{"error", "not_found"}, {"message", "no consumer with number 1234567890"}}));
   out = call("lookup_consumer", {{"mobile", "8888888888"}}, false);
   EXPECT_EQ(out["error"], "not_found");
 }
 
-TEST_F(npcl_tools, lookup_consumer_refuses_bad_numbers_and_wants_exactly_one_key) {
+TEST_P(npcl_tools, lookup_consumer_refuses_bad_numbers_and_wants_exactly_one_key) {
   EXPECT_NE(refused("lookup_consumer", {{"consumer_number", "99900001"}}, "consumer_number").find("10 digits"),
             std::string::npos);
   refused("lookup_consumer", {{"consumer_number", "999000000A"}}, "consumer_number");
@@ -220,7 +238,7 @@ TEST_F(npcl_tools, lookup_consumer_refuses_bad_numbers_and_wants_exactly_one_key
   refused("lookup_consumer", {{"name", "Demo"}}, "name");
 }
 
-TEST_F(npcl_tools, get_bill_summary_says_exactly_what_the_latest_bill_holds) {
+TEST_P(npcl_tools, get_bill_summary_says_exactly_what_the_latest_bill_holds) {
   auto bill = db_->latest_bill("9990000001");
   ASSERT_TRUE(bill);
   ASSERT_NE(bill->amount_paise % 100, 0) << "demo amount should have paise to show the format";
@@ -234,14 +252,14 @@ TEST_F(npcl_tools, get_bill_summary_says_exactly_what_the_latest_bill_holds) {
   EXPECT_EQ(out["consumer_number_spoken"], "9 9 9 0 0 0 0 0 0 1");
 }
 
-TEST_F(npcl_tools, get_bill_summary_of_an_unknown_consumer_is_not_found_and_bad_numbers_are_refused) {
+TEST_P(npcl_tools, get_bill_summary_of_an_unknown_consumer_is_not_found_and_bad_numbers_are_refused) {
   json out = call("get_bill_summary", {{"consumer_number", "1111111111"}}, false);
   EXPECT_EQ(out, (json{{"error", "not_found"}, {"message", "no consumer with number 1111111111"}}));
   refused("get_bill_summary", json::object(), "consumer_number");
   refused("get_bill_summary", {{"consumer_number", "99900000011"}}, "consumer_number");
 }
 
-TEST_F(npcl_tools, register_complaint_commits_before_answering_with_a_readable_number) {
+TEST_P(npcl_tools, register_complaint_commits_before_answering_with_a_readable_number) {
   json out = call("register_complaint", valid_complaint());
   ASSERT_TRUE(out.contains("complaint_number")) << out.dump();
   std::string number = out["complaint_number"];
@@ -269,7 +287,7 @@ TEST_F(npcl_tools, register_complaint_commits_before_answering_with_a_readable_n
   EXPECT_NE(second["complaint_number"], number);
 }
 
-TEST_F(npcl_tools, register_complaint_sets_priority_and_resolution_time_by_category) {
+TEST_P(npcl_tools, register_complaint_sets_priority_and_resolution_time_by_category) {
   struct expectation {
     const char* category;
     st::complaint_category stored;
@@ -298,7 +316,7 @@ TEST_F(npcl_tools, register_complaint_sets_priority_and_resolution_time_by_categ
   }
 }
 
-TEST_F(npcl_tools, register_complaint_refuses_every_bad_argument_by_name) {
+TEST_P(npcl_tools, register_complaint_refuses_every_bad_argument_by_name) {
   auto with = [&](const char* field, json value) {
     json args = valid_complaint();
     if (value.is_null()) {
@@ -325,7 +343,7 @@ TEST_F(npcl_tools, register_complaint_refuses_every_bad_argument_by_name) {
   refused("register_complaint", with("priority", "emergency"), "priority");
 }
 
-TEST_F(npcl_tools, register_complaint_for_an_unknown_consumer_is_not_found_and_commits_nothing) {
+TEST_P(npcl_tools, register_complaint_for_an_unknown_consumer_is_not_found_and_commits_nothing) {
   json before = call("register_complaint", valid_complaint());
   json args = valid_complaint();
   args["consumer_number"] = "1231231231";
@@ -338,7 +356,40 @@ TEST_F(npcl_tools, register_complaint_for_an_unknown_consumer_is_not_found_and_c
       << before.dump() << " then " << after.dump();
 }
 
-TEST_F(npcl_tools, get_complaint_status_reads_back_a_registered_complaint) {
+TEST_P(npcl_tools, two_hundred_complaints_registered_at_once_get_distinct_numbers_that_survive_a_restart) {
+  constexpr int complaints = 200;
+  std::set<std::string> numbers;
+  {
+    // Eight calls' register_complaint running side by side on a connection of their own (the
+    // fixture's store lets one caller in at a time).
+    auto shared = open_real();
+    npcl::test::tool_harness many{60s, 8};
+    npcl::tools::add_npcl_tools(many.tools(), *shared);
+    for (int i = 0; i < complaints; ++i) {
+      json args = valid_complaint();
+      args["description"] = "complaint " + std::to_string(i);
+      many.invoke("register_complaint", args.dump());
+    }
+    ASSERT_TRUE(many.wait_for_answers(complaints, 120s));
+    for (const auto& a : many.answers()) {
+      ASSERT_TRUE(a.result.ok) << a.result.output_json;
+      numbers.insert(output_of(a.result).value("complaint_number", ""));
+    }
+  }
+  EXPECT_EQ(numbers.size(), std::size_t{complaints});
+
+  // Every number a caller was told is in the store after a restart, each with its own complaint.
+  auto reopened = open_real();
+  std::set<std::string> descriptions;
+  for (const auto& number : numbers) {
+    auto saved = reopened->complaint_by_number(number);
+    ASSERT_TRUE(saved) << "complaint " << number << " is not in the store after a restart";
+    descriptions.insert(saved->description);
+  }
+  EXPECT_EQ(descriptions.size(), std::size_t{complaints});
+}
+
+TEST_P(npcl_tools, get_complaint_status_reads_back_a_registered_complaint) {
   json registered = call("register_complaint", valid_complaint());
   std::string number = registered.value("complaint_number", "");
   json out = call("get_complaint_status", {{"complaint_number", number}});
@@ -351,7 +402,7 @@ TEST_F(npcl_tools, get_complaint_status_reads_back_a_registered_complaint) {
   EXPECT_EQ(out["expected_resolution"], registered["expected_resolution"]);
 }
 
-TEST_F(npcl_tools, get_complaint_status_wants_nine_digits_and_reports_unknown_numbers) {
+TEST_P(npcl_tools, get_complaint_status_wants_nine_digits_and_reports_unknown_numbers) {
   EXPECT_NE(refused("get_complaint_status", {{"complaint_number", "54321"}}, "complaint_number")
                 .find("complaint numbers have 9 digits"),
             std::string::npos);
@@ -361,7 +412,7 @@ TEST_F(npcl_tools, get_complaint_status_wants_nine_digits_and_reports_unknown_nu
   EXPECT_EQ(out, (json{{"error", "not_found"}, {"message", "no complaint with number 999999999"}}));
 }
 
-TEST_F(npcl_tools, get_outage_status_lists_current_and_planned_outages_with_their_eta) {
+TEST_P(npcl_tools, get_outage_status_lists_current_and_planned_outages_with_their_eta) {
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   auto known = db_->outages_in_area("Demo Nagar", now);
   ASSERT_EQ(known.size(), 1u);
@@ -386,7 +437,7 @@ TEST_F(npcl_tools, get_outage_status_lists_current_and_planned_outages_with_thei
   EXPECT_EQ(planned["outages"][0]["in_progress"], false);
 }
 
-TEST_F(npcl_tools, get_outage_status_of_an_unknown_area_is_not_found_and_bad_areas_are_refused) {
+TEST_P(npcl_tools, get_outage_status_of_an_unknown_area_is_not_found_and_bad_areas_are_refused) {
   json out = call("get_outage_status", {{"area", "Atlantis"}}, false);
   EXPECT_EQ(out["error"], "not_found");
   EXPECT_NE(out.value("message", "").find("Atlantis"), std::string::npos);
@@ -396,7 +447,7 @@ TEST_F(npcl_tools, get_outage_status_of_an_unknown_area_is_not_found_and_bad_are
   refused("get_outage_status", json::object(), "area");
 }
 
-TEST_F(npcl_tools, request_new_connection_returns_a_committed_reference_to_read_out) {
+TEST_P(npcl_tools, request_new_connection_returns_a_committed_reference_to_read_out) {
   json out = call("request_new_connection", {{"applicant_name", "Demo Applicant"},
                                              {"mobile", "+919000000009"},
                                              {"area", "Demo Nagar"},
@@ -410,7 +461,7 @@ TEST_F(npcl_tools, request_new_connection_returns_a_committed_reference_to_read_
   EXPECT_TRUE(is_ist_time(out["received_at"]));
 }
 
-TEST_F(npcl_tools, request_new_connection_refuses_every_bad_argument_by_name) {
+TEST_P(npcl_tools, request_new_connection_refuses_every_bad_argument_by_name) {
   json good{{"applicant_name", "Demo Applicant"}, {"mobile", "9000000009"}, {"area", "Demo Nagar"},
             {"address", "Plot 7, Block C"}};
   auto with = [&](const char* field, json value) {
@@ -427,7 +478,7 @@ TEST_F(npcl_tools, request_new_connection_refuses_every_bad_argument_by_name) {
   EXPECT_EQ(refused("request_new_connection", missing, "area"), "area is required");
 }
 
-TEST_F(npcl_tools, check_service_area_knows_the_served_areas) {
+TEST_P(npcl_tools, check_service_area_knows_the_served_areas) {
   EXPECT_EQ(call("check_service_area", {{"area", "Sample Vihar"}})["served"], true);
   EXPECT_EQ(call("check_service_area", {{"area", " demo nagar "}}), (json{{"area", "demo nagar"}, {"served", true}}));
   EXPECT_EQ(call("check_service_area", {{"area", "Atlantis"}})["served"], false);
@@ -435,7 +486,7 @@ TEST_F(npcl_tools, check_service_area_knows_the_served_areas) {
   refused("check_service_area", {{"area", std::string(65, 'x')}}, "area");
 }
 
-TEST_F(npcl_tools, a_store_that_went_away_gives_the_unavailable_error_from_every_tool) {
+TEST_P(npcl_tools, a_store_that_went_away_gives_the_unavailable_error_from_every_tool) {
   db_->close();
   const json expected{{"error", "unavailable"}, {"message", "records are unavailable right now; offer a human agent"}};
   EXPECT_EQ(call("lookup_consumer", {{"consumer_number", "9990000001"}}, false), expected);
@@ -453,5 +504,8 @@ TEST_F(npcl_tools, a_store_that_went_away_gives_the_unavailable_error_from_every
   EXPECT_EQ(call("check_service_area", {{"area", "Demo Nagar"}}, false), expected);
   EXPECT_EQ(h_.calls("register_complaint", "error"), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(, npcl_tools, testing::Values(backend_kind::sqlite, backend_kind::postgres),
+                         [](const testing::TestParamInfo<backend_kind>& info) { return name_of(info.param); });
 
 }  // namespace

@@ -70,8 +70,10 @@ class recording_actions final : public tools::call_actions {
 
 class tool_harness {
  public:
-  explicit tool_harness(std::chrono::milliseconds default_deadline = 2s)
-      : registry_(pool_, default_deadline, metrics_), strand_(net::make_strand(io_)), actions_(strand_) {
+  /// `pool_threads` above one lets blocking handlers run side by side (drain_pool() is then
+  /// no longer a barrier).
+  explicit tool_harness(std::chrono::milliseconds default_deadline = 2s, std::size_t pool_threads = 1)
+      : pool_(pool_threads), registry_(pool_, default_deadline, metrics_), strand_(net::make_strand(io_)), actions_(strand_) {
     loop_ = std::thread([this] {
       {
         std::lock_guard lock(mutex_);
@@ -163,7 +165,7 @@ class tool_harness {
 
   net::io_context io_;                                             ///< the event loop
   net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};  ///< keeps run() going
-  net::thread_pool pool_{1};        ///< blocking handlers; one thread so drain_pool() is FIFO
+  net::thread_pool pool_;           ///< blocking handlers; one thread by default so drain_pool() is FIFO
   obs::metrics_registry metrics_;   ///< where tool_calls_total lands
   tools::registry registry_;        ///< under test
   executor strand_;                 ///< the one call's strand
