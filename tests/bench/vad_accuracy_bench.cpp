@@ -49,6 +49,9 @@ constexpr std::size_t onset_quiet_frames = 30;
 // A detector onset within this distance of labelled caller speech is a
 // true barge-in, further away a false one (frames).
 constexpr std::size_t barge_in_tolerance_frames = 20;
+// The pipeline's default hangover (300 ms): how long a turn is held past the
+// last labelled speech frame before that counts as anything but holding.
+constexpr std::size_t hold_frames = 30;
 
 /// One decision method, fed the corpus 10 ms at a time. `far` is what the
 /// assistant played during the same 10 ms (empty when nothing was played).
@@ -216,6 +219,7 @@ std::optional<std::vector<bool>> load_labels(const fs::path& path) {
 /// Frame counts and onset measures of one method over some files.
 struct score {
   std::uint64_t tp = 0, fp = 0, fn = 0, tn = 0;  ///< speech-as-speech, silence-as-speech, ... (frames)
+  std::uint64_t fp_held = 0;  ///< of fp, frames of a turn held unbroken up to hold_frames past labelled speech
   std::vector<int> onset_delays_ms;              ///< per detected labelled onset (ms)
   std::uint64_t onsets = 0;                      ///< labelled onsets after onset_quiet_frames of silence
   std::uint64_t missed_onsets = 0;               ///< of those, never detected within the spurt
@@ -224,6 +228,7 @@ struct score {
 
   void add(const score& o) {
     tp += o.tp, fp += o.fp, fn += o.fn, tn += o.tn;
+    fp_held += o.fp_held;
     onset_delays_ms.insert(onset_delays_ms.end(), o.onset_delays_ms.begin(), o.onset_delays_ms.end());
     onsets += o.onsets, missed_onsets += o.missed_onsets, false_onsets += o.false_onsets;
     minutes += o.minutes;
@@ -241,6 +246,21 @@ score score_file(const std::vector<bool>& decided, const std::vector<bool>& labe
     }
   }
   s.minutes = static_cast<double>(n) * chunk_ms / 60000.0;
+
+  // Frames after a spurt's end that the method still calls speech without a
+  // break since the spurt: a hangover holding the turn, not a false start.
+  std::size_t since_speech = hold_frames + 1;
+  bool held = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i]) {
+      since_speech = 0;
+      held = decided[i];
+      continue;
+    }
+    ++since_speech;
+    held = held && decided[i];
+    if (held && since_speech <= hold_frames) ++s.fp_held;
+  }
 
   // Onset delay: from the start of a spurt to the end of the first chunk the
   // method calls speech; zero if it was already calling speech.
@@ -442,19 +462,21 @@ int main(int argc, char** argv) {
 
   std::printf("\n### Targets at SNR >= 10 dB (worst language and SNR): speech precision >= 90 %%, "
               "silence precision >= 95 %%\n\n");
-  std::printf("| method | worst speech precision | worst silence precision | met |\n|---|---|---|---|\n");
+  std::printf("| method | worst speech precision | worst silence precision | met | worst speech precision, "
+              "turn held <= 300 ms past speech not counted |\n|---|---|---|---|---|\n");
   for (std::size_t m = 0; m < specs.size(); ++m) {
-    double worst_speech = 1.0, worst_silence = 1.0;
+    double worst_speech = 1.0, worst_silence = 1.0, worst_unheld = 1.0;
     for (const auto& lang : {"en", "hi", "bn"})
       for (const auto& snr : snrs) {
         if (snr_order(snr) < 10) continue;
         const score& s = scores[m][std::string(lang) + "|" + snr];
         worst_speech = std::min(worst_speech, ratio(s.tp, s.tp + s.fp));
         worst_silence = std::min(worst_silence, ratio(s.tn, s.tn + s.fn));
+        worst_unheld = std::min(worst_unheld, ratio(s.tp, s.tp + s.fp - s.fp_held));
       }
-    std::printf("| %s | %s | %s | %s |\n", specs[m].name.c_str(), truncated_pct(worst_speech).c_str(),
+    std::printf("| %s | %s | %s | %s | %s |\n", specs[m].name.c_str(), truncated_pct(worst_speech).c_str(),
                 truncated_pct(worst_silence).c_str(),
-                worst_speech >= 0.90 && worst_silence >= 0.95 ? "yes" : "no");
+                worst_speech >= 0.90 && worst_silence >= 0.95 ? "yes" : "no", truncated_pct(worst_unheld).c_str());
   }
   return 0;
 }
