@@ -99,6 +99,49 @@ TEST(speech_detector, a_vowel_gives_one_onset_after_min_speech_and_one_offset_af
   }
 }
 
+// 10 ms of loud noise: the release burst of a "p" or "t".
+pcm burst(int rate_hz) {
+  std::mt19937 gen(3);
+  std::normal_distribution<double> g(0.0, 6000.0);
+  pcm out(static_cast<std::size_t>(rate_hz / 100));
+  for (auto& s : out) s = static_cast<std::int16_t>(std::clamp(g(gen), -32768.0, 32767.0));
+  return out;
+}
+
+TEST(speech_detector, a_consonant_burst_just_before_a_vowel_brings_the_onset_forward_an_older_one_does_not) {
+  for (const int rate : {8000, 16000}) {
+    // Vowel alone, from chunk 30.
+    pcm plain = silence(rate, 300);
+    append(plain, vowel(rate, 600));
+    append(plain, silence(rate, 500));
+    // "pa": burst at chunk 26, 30 ms closure, vowel from chunk 30.
+    pcm pa = silence(rate, 260);
+    append(pa, burst(rate));
+    append(pa, silence(rate, 30));
+    append(pa, vowel(rate, 600));
+    append(pa, silence(rate, 500));
+    // A click 200 ms before the vowel: too early to be its consonant.
+    pcm click_then_a = silence(rate, 100);
+    append(click_then_a, burst(rate));
+    append(click_then_a, silence(rate, 190));
+    append(click_then_a, vowel(rate, 600));
+    append(click_then_a, silence(rate, 500));
+
+    const auto r_plain = run(rate, plain);
+    const auto r_pa = run(rate, pa);
+    const auto r_click = run(rate, click_then_a);
+    ASSERT_EQ(r_plain.onsets.size(), 1U) << rate;
+    ASSERT_EQ(r_pa.onsets.size(), 1U) << rate;
+    ASSERT_EQ(r_click.onsets.size(), 1U) << rate;
+    // The vowel's own first chunk, loud but too short for the pitch search,
+    // already counts as lead; the burst earns the second chunk of credit. An
+    // onset still needs three voiced chunks of the vowel.
+    EXPECT_LT(r_pa.onsets[0], r_plain.onsets[0]) << rate;
+    EXPECT_GE(r_pa.onsets[0], 30U + 3U) << rate;
+    EXPECT_EQ(r_click.onsets[0], r_plain.onsets[0]) << rate;
+  }
+}
+
 TEST(speech_detector, bursts_shorter_than_min_speech_never_start_a_turn) {
   for (const int rate : {8000, 16000}) {
     std::mt19937 gen(5);
