@@ -2,9 +2,13 @@
 // peer) → daemon → fake OpenAI Realtime, all real sockets on loopback.
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <filesystem>
+#include <sqlite3.h>
 #include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 
 #include "app/daemon_harness.hpp"
 #include "app/http_get.hpp"
@@ -81,6 +85,15 @@ class assistant_call : public testing::Test {
 
   std::string call(fakes::rtp_peer& peer, const std::string& number = "9876543210") {
     return call_to(ari_, peer, number);
+  }
+
+  // Once the daemon is connected, places a call to `peer` and waits until its greeting of
+  // `greeting_frames` 20 ms frames has been heard; returns the caller channel id.
+  std::string call_and_hear_greeting(fakes::rtp_peer& peer, std::size_t greeting_frames) {
+    EXPECT_TRUE(ari_.wait_for_events_connection(5s));
+    auto caller = call(peer);
+    EXPECT_TRUE(peer.wait_for_received(greeting_frames, 5s)) << "greeting not heard";
+    return caller;
   }
 
   fake_ari_server ari_;
@@ -320,6 +333,113 @@ TEST_F(assistant_call, a_complaint_is_registered_and_its_number_exists_before_th
   EXPECT_EQ(saved->area, "Sector 62");
   ari_.caller_hangup(caller);
   EXPECT_TRUE(ari_.wait_for_idle(5s));
+}
+
+// "1234.50" for 123450 paise, as the bill tool says amounts.
+std::string rupees(std::int64_t paise) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(paise / 100), static_cast<long long>(paise % 100));
+  return buf;
+}
+
+TEST_F(assistant_call, a_bill_is_read_out_from_what_the_tools_returned) {
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("lookup_consumer", R"({"consumer_number":"9990000001"})");
+  realtime_.script_function_call("get_bill_summary", R"({"consumer_number":"9990000001"})");
+  realtime_.script_audio(fake_realtime_server::tone(400, 550), "Your bill is due on the fifteenth.");
+  auto s = settings(45100);
+  s.store.seed_demo_data = true;
+  auto data_dir = s.store.data_dir;
+  running_daemon d(std::move(s));
+  fakes::rtp_peer peer;
+  auto caller = call_and_hear_greeting(peer, 10);
+  peer.play(speech_like(500ms, 600ms));
+  ASSERT_TRUE(realtime_.wait_for_function_output(5s, 2)) << "the two look-ups did not reach the model";
+  // 200 ms greeting + 400 ms answer = 30 frames of 20 ms.
+  ASSERT_TRUE(peer.wait_for_received(30, 5s)) << "the answer was not heard";
+
+  auto db = store::open_store("", data_dir);
+  auto consumer = db->find_consumer_by_number("9990000001");
+  auto bill = db->latest_bill("9990000001");
+  ASSERT_TRUE(consumer && bill) << "demo data was not seeded";
+  auto outputs = realtime_.function_outputs();
+  auto found = nlohmann::json::parse(outputs[0].output);
+  ASSERT_EQ(found["consumers"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["consumers"][0]["consumer_number"], "9990000001");
+  EXPECT_EQ(found["consumers"][0]["masked_name"], consumer->masked_name);
+  auto summary = nlohmann::json::parse(outputs[1].output);
+  EXPECT_EQ(summary["amount_rupees"], rupees(bill->amount_paise)) << summary.dump();
+  EXPECT_EQ(summary["due_date"], bill->due_date) << summary.dump();
+
+  // Each tool output is followed by a request for the model's next response, so what the
+  // caller hears next is built on it.
+  auto events = realtime_.received();
+  int outputs_seen = 0, answered = 0;
+  for (const auto& e : events) {
+    if (e.type == "conversation.item.create" && e.raw.find("function_call_output") != std::string::npos) {
+      ++outputs_seen;
+    } else if (e.type == "response.create" && answered < outputs_seen) {
+      ++answered;
+    }
+  }
+  EXPECT_EQ(outputs_seen, 2);
+  EXPECT_EQ(answered, 2) << "a tool output was not followed by response.create";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "tool_calls_total{outcome=\"ok\",tool=\"get_bill_summary\"}", 1));
+}
+
+// Another connection holding the write lock of the daemon's SQLite database until released
+// (or destroyed): the store's writes wait for it, as behind a long transaction elsewhere.
+class database_writer {
+ public:
+  explicit database_writer(const std::filesystem::path& db_file) {
+    if (sqlite3_open_v2(db_file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+      error_ = db_ ? sqlite3_errmsg(db_) : "cannot open";
+  }
+  ~database_writer() { sqlite3_close(db_); }  // an open transaction is rolled back
+  const std::string& error() const { return error_; }
+  void release() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+
+ private:
+  sqlite3* db_ = nullptr;  ///< the other connection
+  std::string error_;      ///< why the lock was not taken; empty when held
+};
+
+TEST_F(assistant_call, a_slow_tool_has_the_caller_hear_the_filler_before_the_answer) {
+  // A recorded filler of 600 ms (a 24 kHz tone written as 16 kHz lasts 1.5 times as long).
+  auto dir = std::filesystem::temp_directory_path() / ("npcl-filler-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "en-IN");
+  ASSERT_TRUE(audio::write_wav(dir / "en-IN" / "filler.wav", 16000, fake_realtime_server::tone(400, 300)));
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("register_complaint", R"({"category":"voltage","area":"Demo Nagar",
+      "address":"House 4, Sector 2","description":"Lights flicker every evening","callback_number":"9876543210"})");
+  realtime_.script_audio(fake_realtime_server::tone(300, 550), "Your complaint is registered.");
+  auto s = settings(45300);
+  s.session.sounds_dir = dir.string();
+  s.session.tool_filler_after = 100ms;
+  auto data_dir = s.store.data_dir;
+  running_daemon d(std::move(s));
+  fakes::rtp_peer peer;
+  auto caller = call_and_hear_greeting(peer, 10);
+
+  database_writer busy(std::filesystem::path(data_dir) / "npcl.db");
+  ASSERT_EQ(busy.error(), "");
+  peer.play(speech_like(500ms, 600ms));
+  // 200 ms greeting + 600 ms filler = 40 frames, heard while register_complaint still waits.
+  ASSERT_TRUE(peer.wait_for_received(40, 5s)) << "the caller heard nothing while the tool was busy";
+  EXPECT_TRUE(realtime_.function_outputs().empty()) << "the tool answered before the filler was heard";
+  busy.release();
+
+  ASSERT_TRUE(realtime_.wait_for_function_output(5s));
+  auto out = nlohmann::json::parse(realtime_.function_outputs().front().output);
+  EXPECT_TRUE(out.contains("complaint_number")) << out.dump();
+  // Then the answer: 300 ms more.
+  EXPECT_TRUE(peer.wait_for_received(55, 5s)) << "the answer was not heard after the filler";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(assistant_call, invalid_tool_arguments_return_an_error_the_model_can_act_on) {
