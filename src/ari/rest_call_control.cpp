@@ -90,6 +90,11 @@ net::awaitable<control_result> rest_call_control::continue_in_dialplan(std::stri
       "POST", "/channels/" + detail::percent_encode(channel_id) + "/continue", std::move(q)));
 }
 
+net::awaitable<control_result> rest_call_control::redirect(std::string channel_id, std::string endpoint) {
+  co_return to_result(co_await client_.request(
+      "POST", "/channels/" + detail::percent_encode(channel_id) + "/redirect", {{"endpoint", std::move(endpoint)}}));
+}
+
 net::awaitable<std::optional<std::vector<channel>>> rest_call_control::list_channels() {
   auto reply = co_await client_.request("GET", "/channels");
   if (!reply.ok()) co_return std::nullopt;

@@ -274,6 +274,22 @@ std::string check_optional_token(std::string_view name, const std::string& v) {
 std::string check_dialplan_name(std::string_view name, const std::string& v) {
   return parse_token(name, v, "_-+.");
 }
+// Empty, or tech/resource as Asterisk's redirect takes it ("PJSIP/agents",
+// "Local/100@agents"): checked here so a typo fails at start-up, not on the
+// first caller who asks for a person.
+std::string check_agent_endpoint(std::string_view name, const std::string& v) {
+  if (v.empty()) return v;
+  const auto slash = v.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == v.size())
+    throw config_error(std::string(name), v, "must be tech/resource, e.g. PJSIP/agents or Local/100@agents");
+  for (std::size_t i = 0; i < slash; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(v[i])))
+      throw config_error(std::string(name), v, "the technology before / may only contain letters and digits");
+  for (const char c : v)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == ',' || c == '&')
+      throw config_error(std::string(name), v, "must not contain spaces, control characters, ',' or '&'");
+  return v;
+}
 std::string check_dtmf_key(std::string_view name, const std::string& v) {
   if (v.empty() || (v.size() == 1 && std::string_view("0123456789*#").find(v[0]) != std::string_view::npos)) return v;
   throw config_error(std::string(name), v, "must be one keypad key (0-9, * or #) or empty");
@@ -346,6 +362,7 @@ std::vector<setting_spec> make_specs() {
       wait("REALTIME_RECONNECT_BUDGET", [](auto& s) -> auto& { return s.session.reconnect_budget; }),
       text("AGENT_CONTEXT", [](auto& s) -> auto& { return s.session.agent_context; }, check_dialplan_name),
       text("AGENT_EXTENSION", [](auto& s) -> auto& { return s.session.agent_extension; }, check_dialplan_name),
+      text("AGENT_ENDPOINT", [](auto& s) -> auto& { return s.session.agent_endpoint; }, check_agent_endpoint),
       choice<>("ASSISTANT_FAILURE_ACTION", [](auto& s) -> auto& { return s.session.on_failure; },
                std::vector<std::pair<std::string_view, session::failure_action>>{
                    {"transfer", session::failure_action::transfer},

@@ -1,5 +1,6 @@
 // The conversation half of a call: greeting, audio both ways, barge-in,
 // transcripts, errors and reconnects. Everything here runs on the call's strand.
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -224,14 +225,46 @@ void call_session::play_prompt(const std::string& name, std::function<void()> th
   });
 }
 
+namespace {
+// How long a redirected caller may take to leave Stasis (SIP REFER answered, or
+// 302 sent) before the dialplan transfer takes over.
+constexpr std::chrono::milliseconds redirect_leave_timeout{5000};
+}  // namespace
+
 void call_session::transfer_to_agents(const std::string& why) {
   if (ending_ || transferring_) return;
   transferring_ = true;
-  obs::log(level_enum::info, log_, "transferring the caller to {}/{} ({})", deps_.options.agent_context,
-           deps_.options.agent_extension, why);
+  const auto& o = deps_.options;
+  if (o.agent_endpoint.empty())
+    obs::log(level_enum::info, log_, "transferring the caller to {}/{} ({})", o.agent_context, o.agent_extension, why);
+  else
+    obs::log(level_enum::info, log_, "transferring the caller to {} ({})", o.agent_endpoint, why);
   net::co_spawn(strand_, [self = shared_from_this()]() -> net::awaitable<void> {
-    auto r = co_await self->deps_.control.continue_in_dialplan(
-        self->caller_.id, self->deps_.options.agent_context, self->deps_.options.agent_extension, 1);
+    const auto& opts = self->deps_.options;
+    if (!opts.agent_endpoint.empty()) {
+      self->redirecting_ = true;
+      auto r = co_await self->deps_.control.redirect(self->caller_.id, opts.agent_endpoint);
+      if (self->caller_gone_ || self->ending_) co_return;  // already left for the agents, or hung up
+      if (r.ok()) {
+        // 204 only means Asterisk queued the channel driver's transfer: a REFER the far
+        // end refuses leaves the caller in Stasis. Leaving ends the call as transferred
+        // (on_event); a caller still here after the wait goes the dialplan way.
+        self->redirect_timer_ = std::make_unique<net::steady_timer>(self->strand_, redirect_leave_timeout);
+        co_await self->redirect_timer_->async_wait(net::as_tuple(net::use_awaitable));
+        if (self->caller_gone_ || self->ending_) co_return;
+        obs::log(level_enum::warn, self->log_, "the caller did not leave for {} within {} ms; continuing at {}/{}",
+                 opts.agent_endpoint, redirect_leave_timeout.count(), opts.agent_context, opts.agent_extension);
+      } else {
+        // A refused redirect (other technology, unknown endpoint, Asterisk slow) still
+        // reaches a person: the agents' dialplan is always configured.
+        obs::log(level_enum::warn, self->log_, "redirect to {} failed: {} {}; continuing at {}/{}",
+                 opts.agent_endpoint, r.status, r.ec ? r.ec.message() : r.message, opts.agent_context,
+                 opts.agent_extension);
+      }
+      self->redirecting_ = false;
+    }
+    auto r = co_await self->deps_.control.continue_in_dialplan(self->caller_.id, opts.agent_context,
+                                                                opts.agent_extension, 1);
     if (r.ok()) {
       // The caller has left Stasis for the agents: they are no longer ours to hang up.
       self->caller_gone_ = true;

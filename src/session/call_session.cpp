@@ -91,8 +91,10 @@ void call_session::handle_event(const ari::event& e) {
         // still there until StasisEnd, so only StasisEnd/Destroyed count then.
         if (e.type == ari::event_type::channel_hangup_request && e.soft) break;
         caller_gone_ = true;
-        if (transferring_ && e.type == ari::event_type::stasis_end) {
-          request_end(outcome::transferred);  // left Stasis for the agents' queue
+        // After a redirect the channel driver may hang the caller's leg up once the
+        // far end took the call (SIP REFER), so any way of leaving counts then.
+        if (transferring_ && (e.type == ari::event_type::stasis_end || redirecting_)) {
+          request_end(outcome::transferred);  // left Stasis for the agents
           break;
         }
         obs::log(level_enum::info, log_, "caller hung up ({}{})", e.type_name,
@@ -124,6 +126,7 @@ void call_session::request_end(std::string why) {
   ending_ = true;
   outcome_ = std::move(why);
   if (max_timer_) max_timer_->cancel();
+  if (redirect_timer_) redirect_timer_->cancel();
   // A running set-up notices ending_ after its current step and tears down
   // itself, so the ids of whatever that step created are known.
   if (!setup_running_) net::co_spawn(strand_, tear_down(), net::detached);

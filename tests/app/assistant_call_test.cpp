@@ -493,6 +493,99 @@ TEST_F(assistant_call, pressing_zero_reaches_an_agent) {
   EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"transferred\"}", 1));
 }
 
+// The requests the fake received for `path`, in order.
+std::vector<fakes::recorded_request> requests_to(const fake_ari_server& ari, const std::string& path) {
+  std::vector<fakes::recorded_request> out;
+  for (const auto& r : ari.requests())
+    if (r.path == path) out.push_back(r);
+  return out;
+}
+
+class agent_redirect : public assistant_call {
+ protected:
+  // A daemon that transfers to `endpoint`, with the keypad entry ending 300 ms after a key.
+  config::settings redirecting(std::uint16_t rtp_first, std::string endpoint) {
+    auto s = settings(rtp_first);
+    s.session.dtmf_inter_digit = 300ms;
+    s.session.agent_endpoint = std::move(endpoint);
+    return s;
+  }
+
+  // The caller is gone to the agents: nothing of the call is left, the model connection
+  // is closed and the call counts as transferred.
+  void expect_transferred(running_daemon& d) {
+    EXPECT_TRUE(ari_.wait_for_idle(5s));
+    EXPECT_TRUE(realtime_.wait_for_no_connections(5s)) << "the model connection outlived the transfer";
+    EXPECT_TRUE(metric_becomes(d->http_port(), "calls_total{outcome=\"transferred\"}", 1));
+  }
+
+  // The single continue the caller got, to the agents' dialplan.
+  void expect_continued_to_the_agents(const std::string& caller) {
+    const auto continues = requests_to(ari_, "/channels/" + caller + "/continue");
+    ASSERT_EQ(continues.size(), 1u);
+    EXPECT_EQ(continues[0].query.at("context"), "agents");
+    EXPECT_EQ(continues[0].query.at("extension"), "queue");
+    EXPECT_EQ(continues[0].status, 204u);
+  }
+};
+
+TEST_F(agent_redirect, pressing_zero_redirects_after_the_sentence_has_played) {
+  // 1 s greeting = 50 frames of 20 ms; the key is pressed early in it.
+  realtime_.set_default_response({fake_realtime_server::tone(1000, 440), "Hello, this is NPCL.", {}, {}});
+  running_daemon d(redirecting(45100, "Local/100@agents"));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(10, 5s));
+  ari_.send_dtmf(caller, '0');
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/redirect", 5s)) << "no redirect";
+  EXPECT_GE(peer.received().size(), 48u) << "redirected before the sentence had played";
+  const auto redirects = requests_to(ari_, "/channels/" + caller + "/redirect");
+  ASSERT_EQ(redirects.size(), 1u);
+  EXPECT_EQ(redirects[0].query.at("endpoint"), "Local/100@agents");
+  EXPECT_EQ(redirects[0].status, 204u);
+  expect_transferred(d);
+  EXPECT_TRUE(requests_to(ari_, "/channels/" + caller + "/continue").empty()) << "redirected and continued";
+  // The redirected caller is the agents' now: the daemon does not hang it up.
+  EXPECT_TRUE(requests_to(ari_, "/channels/" + caller).empty()) << "the transferred caller was hung up";
+}
+
+TEST_F(agent_redirect, the_transfer_to_agent_tool_redirects_once_the_announcement_has_played) {
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("transfer_to_agent", R"({"reason":"wire down on the street"})");
+  realtime_.script_audio(fake_realtime_server::tone(400, 550), "I am transferring you to an agent.");
+  running_daemon d(redirecting(45150, "Local/100@agents"));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(peer.wait_for_received(8, 5s));
+  peer.play(speech_like(500ms, 600ms));
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/redirect", 5s)) << "no redirect";
+  // 200 ms greeting + 400 ms announcement = 30 frames, heard before the caller leaves.
+  EXPECT_GE(peer.received().size(), 29u) << "redirected before the announcement had played";
+  const auto redirects = requests_to(ari_, "/channels/" + caller + "/redirect");
+  ASSERT_EQ(redirects.size(), 1u);
+  EXPECT_EQ(redirects[0].query.at("endpoint"), "Local/100@agents");
+  expect_transferred(d);
+}
+
+TEST_F(agent_redirect, a_redirect_asterisk_refuses_falls_back_to_the_agents_dialplan) {
+  realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
+  // The fake's callers are Local channels: Asterisk refuses another technology with 422.
+  running_daemon d(redirecting(45200, "PJSIP/agents"));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
+  ari_.send_dtmf(caller, '0');
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/continue", 5s)) << "caller left in silence";
+  const auto redirects = requests_to(ari_, "/channels/" + caller + "/redirect");
+  ASSERT_EQ(redirects.size(), 1u);
+  EXPECT_EQ(redirects[0].status, 422u);
+  expect_continued_to_the_agents(caller);
+  expect_transferred(d);
+}
+
 TEST_F(assistant_call, a_failed_setup_with_the_model_connecting_still_lets_the_daemon_exit) {
   auto s = settings(44900);
   running_daemon d(std::move(s));

@@ -115,5 +115,28 @@ TEST(rest_client, successful_replies_and_channel_lists) {
   EXPECT_EQ(m.get_histogram("ari_request_duration_seconds", "", obs::latency_buckets()).count(), 5u);
 }
 
+TEST(rest_client, redirect_sends_the_endpoint_encoded_and_surfaces_asterisk_refusals) {
+  fakes::fake_ari_server fake;
+  net::io_context ioc;
+  obs::metrics_registry m;
+  rest_client client(ioc, options_for(fake), m);
+  rest_call_control control(client, "openai-voice-assistant");
+  auto r = run(ioc, control.redirect("no-such-channel", "Local/100@agents"));
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.message, "Channel not found");
+  const auto requests = fake.requests();
+  ASSERT_FALSE(requests.empty());
+  const auto& sent = requests.back();
+  EXPECT_EQ(sent.method, "POST");
+  // '/' and '@' travel percent-encoded and arrive as they were given.
+  EXPECT_EQ(sent.path, "/channels/no-such-channel/redirect");
+  EXPECT_EQ(sent.query.at("endpoint"), "Local/100@agents");
+
+  fake.delay_replies("POST", "/channels/late/redirect", 2s);
+  auto late = run(ioc, control.redirect("late", "PJSIP/agents"));
+  EXPECT_EQ(late.ec, net::error::timed_out) << late.ec.message();
+  EXPECT_FALSE(late.ok());
+}
+
 }  // namespace
 }  // namespace npcl::ari

@@ -247,7 +247,20 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"EXTERNAL_MEDIA_HOST", "media.example.com", {}},
         bad_case{"EXTERNAL_MEDIA_ADVERTISE_HOST", "bad host!", {}},
         bad_case{"HTTP_HOST", "999.1.1.1", {}},
-        bad_case{"HTTP_READ_TIMEOUT", "10x", {}}));
+        bad_case{"HTTP_READ_TIMEOUT", "10x", {}},
+        bad_case{"AGENT_ENDPOINT", "agents", {}},
+        bad_case{"AGENT_ENDPOINT", "/agents", {}},
+        bad_case{"AGENT_ENDPOINT", "PJSIP/", {}},
+        bad_case{"AGENT_ENDPOINT", "PJ SIP/agents", {}},
+        bad_case{"AGENT_ENDPOINT", "PJSIP/agent 100", {}},
+        bad_case{"AGENT_ENDPOINT", "PJSIP/agents\t", {}},
+        bad_case{"AGENT_ENDPOINT", "PJSIP/a&endpoint=PJSIP/b", {}}));
+
+TEST(config_parse, agent_endpoint_takes_tech_slash_resource_and_is_off_by_default) {
+  EXPECT_EQ(parse({}).session.agent_endpoint, "");
+  EXPECT_EQ(parse({{"AGENT_ENDPOINT", "PJSIP/agents"}}).session.agent_endpoint, "PJSIP/agents");
+  EXPECT_EQ(parse({{"AGENT_ENDPOINT", "Local/100@agents"}}).session.agent_endpoint, "Local/100@agents");
+}
 
 TEST(config_rejects, https_ari_url_explains_that_ari_is_plain_http) {
   try {

@@ -50,6 +50,10 @@ class call_control {
   /// means "the next priority where it came from".
   virtual net::awaitable<control_result> continue_in_dialplan(std::string channel_id, std::string context,
                                                               std::string extension, int priority) = 0;
+  /// Hands the channel to another endpoint of its own technology ("PJSIP/agents"):
+  /// the channel driver's transfer (SIP 302 before answer, REFER after). The channel
+  /// leaves Stasis; Asterisk answers 422 when the technology differs from the channel's.
+  virtual net::awaitable<control_result> redirect(std::string channel_id, std::string endpoint) = 0;
   /// Every channel Asterisk currently has (GET /channels); nullopt on failure.
   virtual net::awaitable<std::optional<std::vector<channel>>> list_channels() = 0;
   /// Channel and bridge ids owned by our Stasis application; nullopt on failure.

@@ -18,6 +18,7 @@ class rest_call_control final : public call_control {
   net::awaitable<control_result> destroy_bridge(std::string bridge_id) override;
   net::awaitable<control_result> continue_in_dialplan(std::string channel_id, std::string context,
                                                       std::string extension, int priority) override;
+  net::awaitable<control_result> redirect(std::string channel_id, std::string endpoint) override;
   net::awaitable<std::optional<std::vector<channel>>> list_channels() override;
   net::awaitable<std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>>>
   application_resources() override;

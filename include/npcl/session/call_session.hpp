@@ -205,7 +205,9 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   bool goodbye_started_ = false;                     ///< that last response has produced audio
   std::unique_ptr<net::steady_timer> after_speech_timer_;  ///< acts even if the model never speaks again
   bool assistant_failed_ = false;                    ///< a fatal model error: apology, then fail over
-  bool transferring_ = false;                        ///< ARI continue to the agents is under way
+  bool transferring_ = false;                        ///< ARI continue/redirect to the agents is under way
+  bool redirecting_ = false;                         ///< redirect to AGENT_ENDPOINT asked: the caller leaving is the transfer
+  std::unique_ptr<net::steady_timer> redirect_timer_;  ///< the caller must leave Stasis this soon after a redirect
   int prompt_seq_ = 0;                               ///< makes each played prompt its own item
   int tool_calls_ = 0;                               ///< functions the model called
   std::vector<std::pair<std::string, std::string>> tool_log_;  ///< (tool, "" or error code) in order

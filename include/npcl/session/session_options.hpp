@@ -37,6 +37,7 @@ struct session_options {
   std::chrono::milliseconds reconnect_budget{15000}; ///< REALTIME_RECONNECT_BUDGET: time to get the model back mid-call
   std::string agent_context = "agents";              ///< AGENT_CONTEXT: dialplan context of the human agents
   std::string agent_extension = "queue";             ///< AGENT_EXTENSION: extension in AGENT_CONTEXT
+  std::string agent_endpoint;                        ///< AGENT_ENDPOINT: "tech/resource" to redirect to ("" = continue in the dialplan)
   failure_action on_failure = failure_action::transfer;  ///< ASSISTANT_FAILURE_ACTION: after the apology
   std::string sounds_dir = "/usr/local/share/npcl-assistant/sounds";  ///< SOUNDS_DIR: recorded prompts
   std::string locales_dir = "/usr/local/share/npcl-assistant/locales";  ///< LOCALES_DIR: <lang>.json words
