@@ -532,7 +532,7 @@ class agent_redirect : public assistant_call {
 TEST_F(agent_redirect, pressing_zero_redirects_after_the_sentence_has_played) {
   // 1 s greeting = 50 frames of 20 ms; the key is pressed early in it.
   realtime_.set_default_response({fake_realtime_server::tone(1000, 440), "Hello, this is NPCL.", {}, {}});
-  running_daemon d(redirecting(45100, "Local/100@agents"));
+  running_daemon d(redirecting(45500, "Local/100@agents"));
   ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
   auto caller = call(peer);
@@ -554,7 +554,7 @@ TEST_F(agent_redirect, the_transfer_to_agent_tool_redirects_once_the_announcemen
   realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
   realtime_.script_function_call("transfer_to_agent", R"({"reason":"wire down on the street"})");
   realtime_.script_audio(fake_realtime_server::tone(400, 550), "I am transferring you to an agent.");
-  running_daemon d(redirecting(45150, "Local/100@agents"));
+  running_daemon d(redirecting(45700, "Local/100@agents"));
   ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
   auto caller = call(peer);
@@ -572,7 +572,7 @@ TEST_F(agent_redirect, the_transfer_to_agent_tool_redirects_once_the_announcemen
 TEST_F(agent_redirect, a_redirect_asterisk_refuses_falls_back_to_the_agents_dialplan) {
   realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
   // The fake's callers are Local channels: Asterisk refuses another technology with 422.
-  running_daemon d(redirecting(45200, "PJSIP/agents"));
+  running_daemon d(redirecting(45900, "PJSIP/agents"));
   ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
   auto caller = call(peer);
@@ -582,6 +582,24 @@ TEST_F(agent_redirect, a_redirect_asterisk_refuses_falls_back_to_the_agents_dial
   const auto redirects = requests_to(ari_, "/channels/" + caller + "/redirect");
   ASSERT_EQ(redirects.size(), 1u);
   EXPECT_EQ(redirects[0].status, 422u);
+  expect_continued_to_the_agents(caller);
+  expect_transferred(d);
+}
+
+TEST_F(agent_redirect, a_caller_still_here_after_an_accepted_redirect_goes_the_dialplan_way) {
+  realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
+  running_daemon d(redirecting(46100, "Local/100@agents"));
+  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
+  fakes::rtp_peer peer;
+  auto caller = call(peer);
+  ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
+  // Accepted, but the far end never takes the call: the caller stays in the application.
+  ari_.add_fault({"POST", "/channels/" + caller + "/redirect", 1, 204, ""});
+  ari_.send_dtmf(caller, '0');
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/redirect", 5s)) << "no redirect";
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/continue", 10s)) << "caller left in silence";
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, 4500ms) << "did not give the redirect its time";
   expect_continued_to_the_agents(caller);
   expect_transferred(d);
 }

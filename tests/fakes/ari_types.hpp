@@ -53,7 +53,7 @@ struct recorded_request {
 
 /// A planned failure: the nth request (counting from when it is added) whose method equals
 /// `method` and whose path below /ari starts with `path_prefix` is answered with `status`
-/// and {"message": message}, and has no effect.
+/// and {"message": message} (no body for 204: accepted, then nothing happens), and has no effect.
 struct fault {
   std::string method;       ///< HTTP method to match exactly
   std::string path_prefix;  ///< prefix of the path below /ari, e.g. "/channels/externalMedia"

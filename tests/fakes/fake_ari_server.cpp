@@ -250,7 +250,9 @@ struct fake_ari_server::impl {
     rec.status = status;
     answer a;
     a.status = status;
-    a.body = ari_model::error_body(message);
+    // A fault answered 204 is a request Asterisk accepted and then did nothing about
+    // (a redirect whose REFER the far end refuses): 204 has no body.
+    if (status != 204) a.body = ari_model::error_body(message);
     return a;
   }
 
