@@ -207,14 +207,15 @@ tool_result not_found(const std::string& tool, std::string message) {
   return tool_error("not_found", std::move(message));
 }
 
-using body = std::function<tool_result(const json& args)>;
+// `call_id` is the call the tool runs in, recorded with what a tool writes.
+using body = std::function<tool_result(const json& args, const std::string& call_id)>;
 
 // Turns what can go wrong with the records into outputs the model can act on: the store is
 // synchronous and throws, the registry would only say "tool_failed".
 registry::handler guarded(std::string tool, body run) {
-  return [tool = std::move(tool), run = std::move(run)](const std::string& arguments, call_actions&) {
+  return [tool = std::move(tool), run = std::move(run)](const std::string& arguments, call_actions& actions) {
     try {
-      return run(json::parse(arguments));
+      return run(json::parse(arguments), actions.call_id());
     } catch (const bad_argument& e) {
       spdlog::warn("tool {}: arguments refused: {}", tool, e.message);
       return tool_error("invalid_arguments", e.message, e.field);
@@ -244,6 +245,11 @@ store::timestamp now() { return std::chrono::floor<std::chrono::seconds>(std::ch
 // ---------------------------------------------------------------------------------------------
 // The tools
 
+// A write that times out leaves the caller without the number of a record that may still be
+// committed a moment later, so writes wait longer than look-ups (the registry's default, 5 s)
+// for a database busy with other writers: SQLite's busy timeout or a PostgreSQL lock.
+constexpr std::chrono::seconds write_deadline{15};
+
 // A mobile may hold many connections; more than this are summarised, not read out.
 constexpr std::size_t max_consumers_listed = 5;
 
@@ -269,7 +275,7 @@ void add_lookup_consumer(registry& r, store::store& s) {
                       {})
             .dump(),
         guarded("lookup_consumer",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   const bool by_number = args.contains("consumer_number");
                   if (by_number == args.contains("mobile")) {
                     throw bad_argument{"consumer_number", "give either consumer_number or mobile, exactly one of them"};
@@ -302,7 +308,7 @@ void add_get_bill_summary(registry& r, store::store& s) {
         "and consumer_number_spoken digit by digit.",
         object_schema({{"consumer_number", consumer_number_field()}}, {"consumer_number"}).dump(),
         guarded("get_bill_summary",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   auto number = args["consumer_number"].get<std::string>();
                   auto c = s.find_consumer_by_number(number);
                   if (!c) return not_found("get_bill_summary", "no consumer with number " + number);
@@ -340,7 +346,7 @@ void add_register_complaint(registry& r, store::store& s) {
                       {"category", "area", "address", "description", "callback_number"})
             .dump(),
         guarded("register_complaint",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   const service_level* level = level_named(args["category"].get<std::string>());
                   if (level == nullptr) throw bad_argument{"category", "category is not known"};
                   store::new_complaint c;
@@ -351,6 +357,7 @@ void add_register_complaint(registry& r, store::store& s) {
                   c.description = required_text(args, "description");
                   c.callback_number = args["callback_number"].get<std::string>();
                   c.consumer_number = args.value("consumer_number", std::string());
+                  c.call_id = call_id;
                   c.expected_resolution = now() + level->resolve_within;
                   store::complaint saved;
                   try {
@@ -370,7 +377,7 @@ void add_register_complaint(registry& r, store::store& s) {
                                  {"expected_resolution", iso_time(saved.expected_resolution)},
                                  {"expected_resolution_hours", level->resolve_within.count()}});
                 }),
-        true);
+        true, write_deadline);
 }
 
 void add_get_complaint_status(registry& r, store::store& s) {
@@ -381,7 +388,7 @@ void add_get_complaint_status(registry& r, store::store& s) {
         "it.",
         object_schema({{"complaint_number", complaint_number_field()}}, {"complaint_number"}).dump(),
         guarded("get_complaint_status",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   auto number = args["complaint_number"].get<std::string>();
                   auto c = s.complaint_by_number(number);
                   if (!c) return not_found("get_complaint_status", "no complaint with number " + number);
@@ -415,7 +422,7 @@ void add_get_outage_status(registry& r, store::store& s) {
                       {"area"})
             .dump(),
         guarded("get_outage_status",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   auto area = required_text(args, "area");
                   auto sector = trimmed(args, "sector");
                   const auto at = now();
@@ -459,20 +466,21 @@ void add_request_new_connection(registry& r, store::store& s) {
                       {"applicant_name", "mobile", "area", "address"})
             .dump(),
         guarded("request_new_connection",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   store::new_connection_request q;
                   q.applicant_name = required_text(args, "applicant_name");
                   q.mobile = args["mobile"].get<std::string>();
                   q.area = required_text(args, "area");
                   q.address = required_text(args, "address");
                   q.load_category = args.value("load_category", std::string());
+                  q.call_id = call_id;
                   auto saved = s.create_connection_request(q);
                   return output({{"reference", saved.reference},
                                  {"reference_spoken", spoken(saved.reference)},
                                  {"status", saved.status},
                                  {"received_at", iso_time(saved.created_at)}});
                 }),
-        true);
+        true, write_deadline);
 }
 
 void add_check_service_area(registry& r, store::store& s) {
@@ -482,7 +490,7 @@ void add_check_service_area(registry& r, store::store& s) {
         "not in the service area as far as the records show, and offer a human agent.",
         object_schema({{"area", area_field("area or locality, as the caller names it")}}, {"area"}).dump(),
         guarded("check_service_area",
-                [&s](const json& args) {
+                [&s](const json& args, const std::string& call_id) {
                   auto area = required_text(args, "area");
                   return output({{"area", area}, {"served", s.is_area_served(area)}});
                 }),

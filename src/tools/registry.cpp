@@ -78,6 +78,7 @@ struct registry::invocation : std::enable_shared_from_this<invocation> {
   std::shared_ptr<const tool> target;       ///< null when no tool has that name
   std::string known_names;                  ///< for the unknown-tool output, comma-separated
   call_actions* actions{nullptr};           ///< the session's; valid until `done` has run
+  std::string session_call_id;              ///< actions->call_id(), copied: a pool thread may outlive `actions`
   executor ex;                              ///< the call's strand: every step below runs here
   std::function<void(tool_result)> done;    ///< called once, by finish()
   net::thread_pool* pool{nullptr};          ///< for blocking handlers
@@ -197,6 +198,7 @@ class registry::invocation::strand_actions final : public call_actions {
   void set_language(std::string language) override {
     forward([language = std::move(language)](call_actions& a) mutable { a.set_language(std::move(language)); });
   }
+  std::string call_id() const override { return owner_->session_call_id; }
 
  private:
   template <class F>
@@ -298,6 +300,7 @@ void registry::invoke(tool_call call, call_actions& actions, executor ex, std::f
   }
   inv->call = std::move(call);
   inv->actions = &actions;
+  inv->session_call_id = actions.call_id();
   inv->ex = ex;
   inv->done = std::move(done);
   inv->pool = &blocking_pool_;

@@ -331,6 +331,7 @@ TEST_F(assistant_call, a_complaint_is_registered_and_its_number_exists_before_th
   auto saved = db->complaint_by_number(number);
   ASSERT_TRUE(saved.has_value());
   EXPECT_EQ(saved->area, "Sector 62");
+  EXPECT_FALSE(saved->call_id.empty()) << "the complaint must name the call it was taken on";
   ari_.caller_hangup(caller);
   EXPECT_TRUE(ari_.wait_for_idle(5s));
 }

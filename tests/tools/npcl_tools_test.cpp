@@ -279,6 +279,7 @@ TEST_P(npcl_tools, register_complaint_commits_before_answering_with_a_readable_n
   EXPECT_EQ(saved->description, "No supply since 6 in the morning");
   EXPECT_EQ(saved->address, "House 12, near the water tank");
   EXPECT_EQ(saved->callback_number, "9000000001");
+  EXPECT_EQ(saved->call_id, npcl::test::recording_actions::harness_call_id) << "the complaint must name the call it was taken on";
   auto promised = saved->expected_resolution - saved->created_at;
   EXPECT_GE(promised, 4h - 5s);
   EXPECT_LE(promised, 4h + 5s);

@@ -35,6 +35,10 @@ class recording_actions final : public tools::call_actions {
   void end_call_after_speech(std::string reason) override { record("end_call", std::move(reason)); }
   void transfer_after_speech(std::string reason) override { record("transfer", std::move(reason)); }
   void set_language(std::string language) override { record("set_language", std::move(language)); }
+  std::string call_id() const override { return harness_call_id; }
+
+  /// The id every call of this harness has, as a session would give its own.
+  static constexpr const char* harness_call_id = "5f0c2a1e-call-under-test";
 
   struct action {
     std::string what;      ///< end_call, transfer or set_language

@@ -112,6 +112,7 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   // tools::call_actions — called by tools on this call's strand.
   void end_call_after_speech(std::string reason) override;
   void transfer_after_speech(std::string reason) override;
+  std::string call_id() const override { return id(); }
   void set_language(std::string language) override;
 
  private:

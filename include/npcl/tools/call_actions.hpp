@@ -14,6 +14,9 @@ class call_actions {
   virtual void transfer_after_speech(std::string reason) = 0;
   /// Switch the conversation language (BCP 47: en-IN hi-IN bho-IN bn-IN).
   virtual void set_language(std::string language) = 0;
+  /// Our id of the call, so records a tool writes (complaints, connection requests) can be
+  /// traced to the call they were taken on. Empty outside a call. Fixed for the call's life.
+  virtual std::string call_id() const { return {}; }
 };
 
 }  // namespace npcl::tools
