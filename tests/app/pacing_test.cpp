@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "app/daemon_harness.hpp"
 #include "fakes/rtp_peer.hpp"
@@ -12,7 +15,41 @@
 namespace npcl::test {
 namespace {
 
-TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
+// The longest a thread of this process waited past a 1 ms wake-up while it ran. A shared
+// virtual machine sometimes stops the whole guest for tens of milliseconds; a gap measured
+// then says nothing about the daemon's pacing, and this shows when it happened.
+class stall_watch {
+ public:
+  stall_watch()
+      : thread_([this] {
+          auto next = std::chrono::steady_clock::now();
+          while (!stop_.load()) {
+            next += 1ms;
+            std::this_thread::sleep_until(next);
+            auto late = std::chrono::steady_clock::now() - next;
+            if (late > worst_.load()) worst_.store(late);
+            if (late > 5ms) next = std::chrono::steady_clock::now();
+          }
+        }) {}
+  ~stall_watch() { stop(); }
+  std::chrono::steady_clock::duration stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    return worst_.load();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::chrono::steady_clock::duration> worst_{};
+  std::thread thread_;
+};
+
+struct pacing_figures {
+  double p1 = 0, p50 = 0, p99 = 0, max = 0;
+  std::chrono::steady_clock::duration worst_stall{};
+};
+
+void measure_pacing(pacing_figures& f) {
   constexpr int calls = 100;
   fakes::fake_ari_server fake;
   auto s = settings_for(fake, 43000);
@@ -40,8 +77,10 @@ TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
   std::vector<std::int16_t> signal(8000 * 3);
   for (std::size_t i = 0; i < signal.size(); ++i)
     signal[i] = static_cast<std::int16_t>(6000 * std::sin(2 * M_PI * 300 * static_cast<double>(i) / 8000));
+  stall_watch watch;
   for (auto& p : peers) p->play(signal);
   for (auto& p : peers) ASSERT_TRUE(p->wait_for_received(150, 15s));
+  f.worst_stall = watch.stop();
 
   std::vector<double> gaps_ms;
   for (auto& p : peers) {
@@ -52,14 +91,29 @@ TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
   ASSERT_FALSE(gaps_ms.empty());
   std::sort(gaps_ms.begin(), gaps_ms.end());
   auto pct = [&](double q) { return gaps_ms[static_cast<std::size_t>(q * (gaps_ms.size() - 1))]; };
-  double p1 = pct(0.01), p50 = pct(0.5), p99 = pct(0.99);
-  std::printf("inter-packet gaps over %zu samples, %d calls: p1 %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              gaps_ms.size(), calls, p1, p50, p99, gaps_ms.back());
-  EXPECT_NEAR(p50, 20.0, 0.5);
-  EXPECT_GE(p1, 18.0);
-  EXPECT_LE(p99, 22.0);
+  f = {pct(0.01), pct(0.5), pct(0.99), gaps_ms.back(), f.worst_stall};
+  std::printf("inter-packet gaps over %zu samples, %d calls: p1 %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+              "worst stall of a 1 ms watch thread %.2f ms\n",
+              gaps_ms.size(), calls, f.p1, f.p50, f.p99, f.max,
+              std::chrono::duration<double, std::milli>(f.worst_stall).count());
   for (auto& c : callers) fake.caller_hangup(c);
   EXPECT_TRUE(fake.wait_for_idle(10s));
+}
+
+TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
+  // A run during which the machine itself stalled is measured again, up to three times in all;
+  // the last run is judged whatever happened, so a daemon that paces badly still fails.
+  constexpr int attempts = 3;
+  pacing_figures f;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    measure_pacing(f);
+    if (HasFatalFailure()) return;
+    if (f.worst_stall <= 5ms) break;
+    std::printf("the machine stalled during run %d; the figures above do not count\n", attempt);
+  }
+  EXPECT_NEAR(f.p50, 20.0, 0.5);
+  EXPECT_GE(f.p1, 18.0);
+  EXPECT_LE(f.p99, 22.0);
 }
 
 }  // namespace
