@@ -534,10 +534,8 @@ TEST_F(agent_redirect, pressing_zero_redirects_after_the_sentence_has_played) {
   // 1 s greeting = 50 frames of 20 ms; the key is pressed early in it.
   realtime_.set_default_response({fake_realtime_server::tone(1000, 440), "Hello, this is NPCL.", {}, {}});
   running_daemon d(redirecting(45500, "Local/100@agents"));
-  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
-  auto caller = call(peer);
-  ASSERT_TRUE(peer.wait_for_received(10, 5s));
+  auto caller = call_and_hear_greeting(peer, 10);
   ari_.send_dtmf(caller, '0');
   ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/redirect", 5s)) << "no redirect";
   EXPECT_GE(peer.received().size(), 48u) << "redirected before the sentence had played";
@@ -556,10 +554,8 @@ TEST_F(agent_redirect, the_transfer_to_agent_tool_redirects_once_the_announcemen
   realtime_.script_function_call("transfer_to_agent", R"({"reason":"wire down on the street"})");
   realtime_.script_audio(fake_realtime_server::tone(400, 550), "I am transferring you to an agent.");
   running_daemon d(redirecting(45700, "Local/100@agents"));
-  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
-  auto caller = call(peer);
-  ASSERT_TRUE(peer.wait_for_received(8, 5s));
+  auto caller = call_and_hear_greeting(peer, 8);
   peer.play(speech_like(500ms, 600ms));
   ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/redirect", 5s)) << "no redirect";
   // 200 ms greeting + 400 ms announcement = 30 frames, heard before the caller leaves.
@@ -574,9 +570,8 @@ TEST_F(agent_redirect, a_redirect_asterisk_refuses_falls_back_to_the_agents_dial
   realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
   // The fake's callers are Local channels: Asterisk refuses another technology with 422.
   running_daemon d(redirecting(45900, "PJSIP/agents"));
-  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
-  auto caller = call(peer);
+  auto caller = call_and_hear_greeting(peer, 10);
   ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
   ari_.send_dtmf(caller, '0');
   ASSERT_TRUE(ari_.wait_for_request("POST", "/channels/" + caller + "/continue", 5s)) << "caller left in silence";
@@ -590,9 +585,8 @@ TEST_F(agent_redirect, a_redirect_asterisk_refuses_falls_back_to_the_agents_dial
 TEST_F(agent_redirect, a_caller_still_here_after_an_accepted_redirect_goes_the_dialplan_way) {
   realtime_.set_default_response({fake_realtime_server::tone(200, 440), "Hello.", {}, {}});
   running_daemon d(redirecting(46100, "Local/100@agents"));
-  ASSERT_TRUE(ari_.wait_for_events_connection(5s));
   fakes::rtp_peer peer;
-  auto caller = call(peer);
+  auto caller = call_and_hear_greeting(peer, 10);
   ASSERT_TRUE(realtime_.wait_for_sent("response.done", 5s));
   // Accepted, but the far end never takes the call: the caller stays in the application.
   ari_.add_fault({"POST", "/channels/" + caller + "/redirect", 1, 204, ""});

@@ -97,34 +97,35 @@ TEST(rest_client, nothing_listening_is_a_transport_error_not_a_crash) {
   EXPECT_FALSE(r.message.empty());
 }
 
-TEST(rest_client, successful_replies_and_channel_lists) {
+// Call control through a REST client on a fake Asterisk, as the daemon has it.
+struct control_on_fake {
   fakes::fake_ari_server fake;
   net::io_context ioc;
   obs::metrics_registry m;
-  rest_client client(ioc, options_for(fake), m);
-  rest_call_control control(client, "openai-voice-assistant");
-  auto b = run(ioc, control.create_bridge("b-1"));
+  rest_client client{ioc, options_for(fake), m};
+  rest_call_control control{client, "openai-voice-assistant"};
+};
+
+TEST(rest_client, successful_replies_and_channel_lists) {
+  control_on_fake t;
+  auto b = run(t.ioc, t.control.create_bridge("b-1"));
   EXPECT_TRUE(b.ok()) << b.status << " " << b.message;
-  auto dup = run(ioc, control.create_bridge("b-1"));
+  auto dup = run(t.ioc, t.control.create_bridge("b-1"));
   EXPECT_EQ(dup.status, 409u);
-  auto list = run(ioc, control.list_channels());
+  auto list = run(t.ioc, t.control.list_channels());
   ASSERT_TRUE(list);
   EXPECT_TRUE(list->empty());
-  EXPECT_TRUE(run(ioc, control.destroy_bridge("b-1")).ok());
-  EXPECT_TRUE(run(ioc, control.destroy_bridge("b-1")).not_found());
-  EXPECT_EQ(m.get_histogram("ari_request_duration_seconds", "", obs::latency_buckets()).count(), 5u);
+  EXPECT_TRUE(run(t.ioc, t.control.destroy_bridge("b-1")).ok());
+  EXPECT_TRUE(run(t.ioc, t.control.destroy_bridge("b-1")).not_found());
+  EXPECT_EQ(t.m.get_histogram("ari_request_duration_seconds", "", obs::latency_buckets()).count(), 5u);
 }
 
 TEST(rest_client, redirect_sends_the_endpoint_encoded_and_surfaces_asterisk_refusals) {
-  fakes::fake_ari_server fake;
-  net::io_context ioc;
-  obs::metrics_registry m;
-  rest_client client(ioc, options_for(fake), m);
-  rest_call_control control(client, "openai-voice-assistant");
-  auto r = run(ioc, control.redirect("no-such-channel", "Local/100@agents"));
+  control_on_fake t;
+  auto r = run(t.ioc, t.control.redirect("no-such-channel", "Local/100@agents"));
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.message, "Channel not found");
-  const auto requests = fake.requests();
+  const auto requests = t.fake.requests();
   ASSERT_FALSE(requests.empty());
   const auto& sent = requests.back();
   EXPECT_EQ(sent.method, "POST");
@@ -132,8 +133,8 @@ TEST(rest_client, redirect_sends_the_endpoint_encoded_and_surfaces_asterisk_refu
   EXPECT_EQ(sent.path, "/channels/no-such-channel/redirect");
   EXPECT_EQ(sent.query.at("endpoint"), "Local/100@agents");
 
-  fake.delay_replies("POST", "/channels/late/redirect", 2s);
-  auto late = run(ioc, control.redirect("late", "PJSIP/agents"));
+  t.fake.delay_replies("POST", "/channels/late/redirect", 2s);
+  auto late = run(t.ioc, t.control.redirect("late", "PJSIP/agents"));
   EXPECT_EQ(late.ec, net::error::timed_out) << late.ec.message();
   EXPECT_FALSE(late.ok());
 }
