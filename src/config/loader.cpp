@@ -91,6 +91,10 @@ void warn_unknown(const env_map& values, bool from_file, const std::string& orig
   }
 }
 
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 bool is_unspecified_address(const std::string& host) {
   return host == "0.0.0.0" || host == "::" || host == "0::0";
 }
@@ -135,6 +139,17 @@ settings parse(const env_map& merged) {
               s.ari.reconnect_max, detail::format_duration(s.ari.reconnect_max));
   check_order(merged, "RTP_PORT_MIN", s.media.rtp_port_min, std::to_string(s.media.rtp_port_min),
               "RTP_PORT_MAX", s.media.rtp_port_max, std::to_string(s.media.rtp_port_max));
+  check_order(merged, "TOOL_BACKEND_TIMEOUT", s.tools.attempt_timeout,
+              detail::format_duration(s.tools.attempt_timeout), "TOOL_BACKEND_DEADLINE", s.tools.deadline,
+              detail::format_duration(s.tools.deadline));
+  if (s.tools.backend == tools::tool_backend::http) {
+    // Without these the first caller with a question would find out, not the operator.
+    if (s.tools.url.empty())
+      throw config_error("TOOL_BACKEND_URL", "", "must be set when TOOL_BACKEND=http");
+    if (s.tools.secret.empty())
+      throw config_error("TOOL_BACKEND_SECRET", "<secret>",
+                         "must be set when TOOL_BACKEND=http: the CRM checks each request's signature with it");
+  }
   return s;
 }
 
@@ -174,9 +189,20 @@ load_result load(const env_map& process_env, const std::optional<std::string>& e
                        " without EXTERNAL_MEDIA_ADVERTISE_HOST: Asterisk cannot send media to "
                        "that address; set EXTERNAL_MEDIA_ADVERTISE_HOST");
 
+  if (v.tools.backend == tools::tool_backend::http && !v.tools.endpoint.tls &&
+      !is_loopback_host(v.tools.endpoint.host))
+    warnings.push_back("TOOL_BACKEND_URL uses http:// to " + v.tools.endpoint.host +
+                       ": callers' numbers and complaints cross the network unencrypted; use https://");
+  // A short key can be guessed from signed requests seen on the network.
+  if (v.tools.backend == tools::tool_backend::http && v.tools.secret.size() < 16)
+    warnings.push_back("TOOL_BACKEND_SECRET is shorter than 16 characters: use a long random key");
+  if (v.tools.backend == tools::tool_backend::store && !v.tools.url.empty())
+    warnings.push_back("TOOL_BACKEND_URL is set but TOOL_BACKEND=store: the CRM is not used");
+
   // The shipped file is installed 0640; a world-readable copy leaks the keys.
   struct stat info {};
-  const bool holds_secret = from_file.count("OPENAI_API_KEY") || from_file.count("ARI_PASSWORD");
+  const bool holds_secret = from_file.count("OPENAI_API_KEY") || from_file.count("ARI_PASSWORD") ||
+                            from_file.count("TOOL_BACKEND_SECRET");
   if (holds_secret && ::stat(result.env_file.c_str(), &info) == 0 && (info.st_mode & S_IROTH))
     warnings.push_back(result.env_file +
                        " holds secrets and is readable by every user (chmod o-r)");

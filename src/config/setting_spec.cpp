@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -115,35 +116,40 @@ void apply_voice_language(settings& s, const std::string& value) {
   s.session.voice_language = lang;
 }
 
-void apply_ari_base_url(settings& s, const std::string& value) {
-  constexpr std::string_view name = "ARI_BASE_URL";
+// An http:// or https:// URL taken apart; credentials in it are refused, as
+// they would be echoed wherever the URL is shown.
+struct http_url {
+  bool https = false;       // scheme is https
+  std::string host;         // name or address literal, IPv6 without brackets
+  std::uint16_t port = 0;   // 0 when the URL names none
+  std::string path;         // encoded, as written ("" for none)
+  std::string query;        // encoded, without '?' ("" for none)
+};
+
+http_url split_http_url(std::string_view name, const std::string& value, const char* credentials_hint) {
   const auto parsed = boost::urls::parse_uri(value);
-  if (!parsed) fail(name, value, "not an http:// URL");
+  if (!parsed) fail(name, value, "not an http:// or https:// URL");
   const boost::urls::url_view u = *parsed;
   if (u.has_userinfo())
     fail(name,
          std::string(u.scheme()) + "://***@" + std::string(u.encoded_host_and_port()) +
              std::string(u.encoded_path()),
-         "credentials belong in ARI_USERNAME and ARI_PASSWORD, not in the URL");
-  if (u.scheme_id() == boost::urls::scheme::https)
-    fail(name, value,
-         "https is not supported: ARI is reached over plain HTTP on the Asterisk host "
-         "(use http://)");
-  if (u.scheme_id() != boost::urls::scheme::http) fail(name, value, "not an http:// URL");
-  if (u.has_query() || u.has_fragment())
-    fail(name, value, "must not have a query or fragment");
+         credentials_hint);
+  if (u.scheme_id() != boost::urls::scheme::http && u.scheme_id() != boost::urls::scheme::https)
+    fail(name, value, "not an http:// or https:// URL");
+  if (u.has_fragment()) fail(name, value, "must not have a fragment");
 
-  std::string host;
+  http_url out;
+  out.https = u.scheme_id() == boost::urls::scheme::https;
   switch (u.host_type()) {
     case boost::urls::host_type::ipv4:
-    case boost::urls::host_type::ipv6: host = u.host_address(); break;
-    case boost::urls::host_type::name: host = u.host_name(); break;
+    case boost::urls::host_type::ipv6: out.host = u.host_address(); break;
+    case boost::urls::host_type::name: out.host = u.host_name(); break;
     default: break;
   }
-  if (host.empty() || !(is_ip_literal(host) || is_host_name(host)))
+  if (out.host.empty() || !(is_ip_literal(out.host) || is_host_name(out.host)))
     fail(name, value, "has no valid host");
 
-  std::uint16_t port = 80;
   if (u.has_port()) {
     const std::string digits(u.port());
     const bool numeric = !digits.empty() && digits.size() <= 5 &&
@@ -151,16 +157,50 @@ void apply_ari_base_url(settings& s, const std::string& value) {
                                      [](unsigned char c) { return std::isdigit(c); });
     const long number = numeric ? std::stol(digits) : 0;
     if (number < 1 || number > 65535) fail(name, value, "port must be 1..65535");
-    port = static_cast<std::uint16_t>(number);
+    out.port = static_cast<std::uint16_t>(number);
   }
+  out.path = std::string(u.encoded_path());
+  if (u.has_query()) out.query = std::string(u.encoded_query());
+  return out;
+}
 
-  std::string path(u.encoded_path());
-  while (!path.empty() && path.back() == '/') path.pop_back();
+void apply_ari_base_url(settings& s, const std::string& value) {
+  constexpr std::string_view name = "ARI_BASE_URL";
+  auto u = split_http_url(name, value, "credentials belong in ARI_USERNAME and ARI_PASSWORD, not in the URL");
+  if (u.https)
+    fail(name, value,
+         "https is not supported: ARI is reached over plain HTTP on the Asterisk host "
+         "(use http://)");
+  if (!u.query.empty() || value.find('?') != std::string::npos)
+    fail(name, value, "must not have a query or fragment");
+  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
 
   s.ari.base_url = value;
-  s.ari.host = host;
-  s.ari.port = port;
-  s.ari.path_prefix = path;
+  s.ari.host = u.host;
+  s.ari.port = u.port == 0 ? 80 : u.port;
+  s.ari.path_prefix = u.path;
+}
+
+void apply_tool_backend_url(settings& s, const std::string& value) {
+  constexpr std::string_view name = "TOOL_BACKEND_URL";
+  if (value.empty()) {
+    s.tools.url.clear();
+    s.tools.endpoint = {};
+    return;
+  }
+  const auto u = split_http_url(name, value, "the CRM is authenticated by TOOL_BACKEND_SECRET, not by the URL");
+  auto& e = s.tools.endpoint;
+  e.tls = u.https;
+  e.host = u.host;
+  e.port = u.port != 0 ? u.port : (u.https ? 443 : 80);
+  e.target = u.path.empty() ? "/" : u.path;
+  if (!u.query.empty()) e.target += "?" + u.query;
+  s.tools.url = value;
+}
+
+void apply_tool_backend_secret(settings& s, const std::string& value) {
+  if (has_control_character(value)) fail("TOOL_BACKEND_SECRET", "<secret>", "contains control characters");
+  s.tools.secret = value;
 }
 
 void apply_ari_username(settings& s, const std::string& value) {
@@ -213,10 +253,10 @@ setting_spec number(std::string_view name, Field field, double min, double max) 
 }
 
 template <class Field>
-setting_spec wait(std::string_view name, Field field) {
+setting_spec wait(std::string_view name, Field field, milliseconds min = min_wait, milliseconds max = max_wait) {
   return {name, false,
           [=](settings& s, const std::string& v) {
-            field(s) = parse_duration(name, v, min_wait, max_wait);
+            field(s) = parse_duration(name, v, min, max);
           },
           [field](const settings& s) { return format_duration(field(s)); }};
 }
@@ -470,6 +510,18 @@ std::vector<setting_spec> make_specs() {
        [](settings& s, const std::string& v) { s.store.database_url = check_database_url("DATABASE_URL", v); },
        [](const settings& s) { return without_password(s.store.database_url); }},
       flag("SEED_DEMO_DATA", [](auto& s) -> auto& { return s.store.seed_demo_data; }),
+      choice<>("TOOL_BACKEND", [](auto& s) -> auto& { return s.tools.backend; },
+               std::vector<std::pair<std::string_view, tools::tool_backend>>{
+                   {"store", tools::tool_backend::store}, {"http", tools::tool_backend::http}}),
+      {"TOOL_BACKEND_URL", false, apply_tool_backend_url, [](const settings& s) { return s.tools.url; }},
+      {"TOOL_BACKEND_SECRET", true, apply_tool_backend_secret, [](const settings& s) { return s.tools.secret; }},
+      text("TOOL_BACKEND_CA_FILE", [](auto& s) -> auto& { return s.tools.ca_file; }, check_readable_file),
+      // A caller waits in silence (or hears the filler) meanwhile: half a minute is the most.
+      wait("TOOL_BACKEND_TIMEOUT", [](auto& s) -> auto& { return s.tools.attempt_timeout; }, milliseconds{100},
+           seconds{30}),
+      wait("TOOL_BACKEND_DEADLINE", [](auto& s) -> auto& { return s.tools.deadline; }, milliseconds{100},
+           seconds{30}),
+      integer("TOOL_BACKEND_RETRIES", [](auto& s) -> auto& { return s.tools.retries; }, 0, 5),
       integer("WORKER_THREADS", [](auto& s) -> auto& { return s.app.worker_threads; }, 0, 64),
       whole_seconds("SHUTDOWN_GRACE", [](auto& s) -> auto& { return s.app.shutdown_grace; },
                     seconds{0}, hours{24}),

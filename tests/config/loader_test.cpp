@@ -254,7 +254,66 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"AGENT_ENDPOINT", "PJ SIP/agents", {}},
         bad_case{"AGENT_ENDPOINT", "PJSIP/agent 100", {}},
         bad_case{"AGENT_ENDPOINT", "PJSIP/agents\t", {}},
-        bad_case{"AGENT_ENDPOINT", "PJSIP/a&endpoint=PJSIP/b", {}}));
+        bad_case{"AGENT_ENDPOINT", "PJSIP/a&endpoint=PJSIP/b", {}},
+        bad_case{"TOOL_BACKEND", "soap", {}},
+        bad_case{"TOOL_BACKEND_URL", "crm.example.com/tools", {}},
+        bad_case{"TOOL_BACKEND_URL", "ftp://crm.example.com/tools", {}},
+        bad_case{"TOOL_BACKEND_URL", "https://crm.example.com:0/tools", {}},
+        bad_case{"TOOL_BACKEND_URL", "https://crm.example.com/tools#part", {}},
+        bad_case{"TOOL_BACKEND_URL", "", {{"TOOL_BACKEND", "http"}}},
+        bad_case{"TOOL_BACKEND_CA_FILE", "/nonexistent/ca.pem", {}},
+        bad_case{"TOOL_BACKEND_TIMEOUT", "50ms", {}},
+        bad_case{"TOOL_BACKEND_TIMEOUT", "31s", {}},
+        bad_case{"TOOL_BACKEND_DEADLINE", "1s", {}},
+        bad_case{"TOOL_BACKEND_TIMEOUT", "6s", {}},
+        bad_case{"TOOL_BACKEND_RETRIES", "6", {}},
+        bad_case{"TOOL_BACKEND_RETRIES", "-1", {}}));
+
+TEST(config_parse, tool_backend_is_the_store_unless_http_is_chosen) {
+  EXPECT_EQ(parse({}).tools.backend, npcl::tools::tool_backend::store);
+  const auto s = parse({{"TOOL_BACKEND", "http"},
+                        {"TOOL_BACKEND_URL", "https://crm.npcl.example/api/v1/tools?site=noida"},
+                        {"TOOL_BACKEND_SECRET", "0123456789abcdef0123"},
+                        {"TOOL_BACKEND_TIMEOUT", "800ms"},
+                        {"TOOL_BACKEND_DEADLINE", "3s"},
+                        {"TOOL_BACKEND_RETRIES", "1"}});
+  EXPECT_EQ(s.tools.backend, npcl::tools::tool_backend::http);
+  EXPECT_TRUE(s.tools.endpoint.tls);
+  EXPECT_EQ(s.tools.endpoint.host, "crm.npcl.example");
+  EXPECT_EQ(s.tools.endpoint.port, 443);
+  EXPECT_EQ(s.tools.endpoint.target, "/api/v1/tools?site=noida");
+  EXPECT_EQ(s.tools.attempt_timeout, 800ms);
+  EXPECT_EQ(s.tools.deadline, 3s);
+  EXPECT_EQ(s.tools.retries, 1);
+  const auto plain = parse({{"TOOL_BACKEND_URL", "http://[::1]:8081"}});
+  EXPECT_FALSE(plain.tools.endpoint.tls);
+  EXPECT_EQ(plain.tools.endpoint.host, "::1");
+  EXPECT_EQ(plain.tools.endpoint.port, 8081);
+  EXPECT_EQ(plain.tools.endpoint.target, "/");
+}
+
+TEST(config_rejects, http_tool_backend_without_a_secret_names_the_secret) {
+  try {
+    parse({{"TOOL_BACKEND", "http"}, {"TOOL_BACKEND_URL", "https://crm.example/tools"}});
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.variable(), "TOOL_BACKEND_SECRET");
+  }
+}
+
+TEST(config_load, warns_when_the_crm_is_reached_without_tls_or_not_used) {
+  const env_map crm{{"TOOL_BACKEND", "http"},
+                    {"TOOL_BACKEND_URL", "http://crm.example/tools"},
+                    {"TOOL_BACKEND_SECRET", "0123456789abcdef"}};
+  EXPECT_TRUE(any_contains(load(crm, std::nullopt, {}).warnings, "unencrypted"));
+  env_map local = crm;
+  local["TOOL_BACKEND_URL"] = "http://127.0.0.1:8081/tools";
+  EXPECT_FALSE(any_contains(load(local, std::nullopt, {}).warnings, "unencrypted"));
+  EXPECT_TRUE(any_contains(load({{"TOOL_BACKEND_URL", "https://crm.example/tools"}}, std::nullopt, {}).warnings,
+                           "the CRM is not used"));
+  local["TOOL_BACKEND_SECRET"] = "short";
+  EXPECT_TRUE(any_contains(load(local, std::nullopt, {}).warnings, "shorter than 16 characters"));
+}
 
 TEST(config_parse, agent_endpoint_takes_tech_slash_resource_and_is_off_by_default) {
   EXPECT_EQ(parse({}).session.agent_endpoint, "");
@@ -277,6 +336,8 @@ TEST(config_rejects, secrets_are_never_echoed_in_errors) {
       {{"OPENAI_API_KEY", "sk-abcdef\n"}},
       {{"ARI_PASSWORD", "hunter2\r"}},
       {{"ARI_BASE_URL", "http://asterisk:hunter2@pbx:8088/ari"}},
+      {{"TOOL_BACKEND_SECRET", "hunter2\n"}},
+      {{"TOOL_BACKEND_URL", "https://npcl:hunter2@crm.example/tools"}},
   };
   for (const auto& merged : cases) {
     try {
@@ -359,9 +420,13 @@ TEST(config_parse, ari_url_fills_host_port_and_path) {
   EXPECT_EQ(c.ari.port, 8088);
 }
 
-TEST(config_describe, never_shows_the_api_key_or_ari_password) {
-  const auto s = parse({{"OPENAI_API_KEY", "sk-live-1234567890"}, {"ARI_PASSWORD", "pbx-pass-42"}});
+TEST(config_describe, never_shows_the_api_key_ari_password_or_crm_secret) {
+  const auto s = parse({{"OPENAI_API_KEY", "sk-live-1234567890"},
+                        {"ARI_PASSWORD", "pbx-pass-42"},
+                        {"TOOL_BACKEND_SECRET", "crm-signing-key-77"}});
   const auto text = describe(s);
+  EXPECT_EQ(text.find("crm-signing-key-77"), std::string::npos) << text;
+  EXPECT_NE(text.find("TOOL_BACKEND_SECRET=***\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("sk-live-1234567890"), std::string::npos) << text;
   EXPECT_EQ(text.find("pbx-pass-42"), std::string::npos) << text;
   EXPECT_NE(text.find("OPENAI_API_KEY=***\n"), std::string::npos) << text;
@@ -374,6 +439,7 @@ TEST(config_describe, output_reads_back_as_an_env_file_with_the_same_values) {
   const auto s = parse({{"ASSISTANT_NAME", "Bijli # \"Mitra\""},
                         {"OPENAI_API_KEY", "sk-test"},
                         {"ARI_PASSWORD", "pbx-pass"},
+                        {"TOOL_BACKEND_SECRET", "crm-signing-key"},
                         {"ARI_BASE_URL", "http://pbx:8088/ari"},
                         {"ARI_RECONNECT_MIN", "750ms"},
                         {"TEMPERATURE", "1.25"},

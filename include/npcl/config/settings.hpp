@@ -8,6 +8,7 @@
 #include "npcl/realtime/client_options.hpp"
 #include "npcl/session/session_options.hpp"
 #include "npcl/store/store_options.hpp"
+#include "npcl/tools/tools_options.hpp"
 
 namespace npcl::config {
 
@@ -22,6 +23,7 @@ struct settings {
   http::http_options http;
   app::app_options app;
   store::store_options store;
+  tools::tools_options tools;  ///< where the customer-service tools get their answers
 };
 
 }  // namespace npcl::config
