@@ -43,7 +43,8 @@ struct registry::tool {
   std::string description;                 ///< offered to the model as is
   std::string parameters_json;             ///< the schema, compact
   schema_validator validator;              ///< the same schema, parsed
-  handler run;                             ///< does the work
+  handler run;                             ///< does the work (empty for an async tool)
+  async_handler run_async;                 ///< starts the work of an async tool (else empty)
   bool blocking;                           ///< run on the blocking pool rather than the strand
   std::chrono::milliseconds deadline;      ///< from the call's start to its output
   obs::counter& ok_calls;                  ///< tool_calls_total{outcome="ok"}
@@ -52,13 +53,14 @@ struct registry::tool {
   obs::counter& timed_out_calls;           ///< tool_calls_total{outcome="timeout"}
   obs::histogram& duration;                ///< tool_duration_seconds, seconds from invoke to output
 
-  tool(std::string n, std::string d, const json& schema, handler h, bool b, std::chrono::milliseconds dl,
-       obs::metrics_registry& m)
+  tool(std::string n, std::string d, const json& schema, handler h, async_handler ah, bool b,
+       std::chrono::milliseconds dl, obs::metrics_registry& m)
       : name(std::move(n)),
         description(std::move(d)),
         parameters_json(schema.dump()),
         validator(schema, max_pattern_subject_length),
         run(std::move(h)),
+        run_async(std::move(ah)),
         blocking(b),
         deadline(dl),
         ok_calls(series(m, "ok")),
@@ -91,6 +93,10 @@ struct registry::invocation : std::enable_shared_from_this<invocation> {
 
   /// Runs the call; on the strand.
   void start();
+  /// Starts the deadline timer of a handler that does not run inline.
+  void arm_deadline();
+  /// Starts an async tool; on the strand.
+  void start_async(const std::string& arguments);
 
   // Fills `arguments` with the text the handler gets, or returns why the model's input is refused.
   std::optional<tool_result> check_arguments(std::string& arguments) const {
@@ -118,15 +124,19 @@ struct registry::invocation : std::enable_shared_from_this<invocation> {
     return std::nullopt;
   }
 
+  // What a handler returned, as the model may see it.
+  tool_result checked(tool_result r) const {
+    if (!json::accept(r.output_json)) {
+      spdlog::error("tool {} call {}: handler returned invalid JSON output", target->name, shortened(call.call_id));
+      return tool_error("tool_failed", target->name + " failed");
+    }
+    if (!r.ok && r.error_code.empty()) r.error_code = "tool_failed";
+    return r;
+  }
+
   tool_result run_guarded(const std::string& arguments, call_actions& a) const {
     try {
-      tool_result r = target->run(arguments, a);
-      if (!json::accept(r.output_json)) {
-        spdlog::error("tool {} call {}: handler returned invalid JSON output", target->name, shortened(call.call_id));
-        return tool_error("tool_failed", target->name + " failed");
-      }
-      if (!r.ok && r.error_code.empty()) r.error_code = "tool_failed";
-      return r;
+      return checked(target->run(arguments, a));
     } catch (const std::exception& e) {
       spdlog::error("tool {} call {}: handler threw: {}", target->name, shortened(call.call_id), e.what());
     } catch (...) {
@@ -144,8 +154,9 @@ struct registry::invocation : std::enable_shared_from_this<invocation> {
     }
     if (timer) timer->cancel();
     if (clock::now() - started > target->deadline) {
-      // An inline handler cannot be interrupted; its late result is treated like a blocking one's.
-      spdlog::warn("tool {} call {}: inline handler overran its {} ms deadline, result discarded", target->name,
+      // An inline handler cannot be interrupted, and an async result may overtake the timer:
+      // a late result is treated like a blocking one's.
+      spdlog::warn("tool {} call {}: result came after the {} ms deadline and is discarded", target->name,
                    shortened(call.call_id), target->deadline.count());
       time_out();
       return;
@@ -231,22 +242,48 @@ void registry::invocation::start() {
     finish(std::move(*refused), outcome::invalid);
     return;
   }
+  if (target->run_async) {
+    start_async(arguments);
+    return;
+  }
   if (!target->blocking) {
     complete(run_guarded(arguments, *actions));
     return;
   }
-  timer.emplace(ex);
-  timer->expires_after(target->deadline);
-  timer->async_wait([weak = weak_from_this()](error_code ec) {
-    if (ec) return;
-    if (auto self = weak.lock()) self->time_out();
-  });
+  arm_deadline();
   net::post(*pool, [self = shared_from_this(), arguments = std::move(arguments)] {
     strand_actions proxy(self);
     tool_result r = self->run_guarded(arguments, proxy);
     auto ex = self->ex;
     net::post(ex, [self = std::move(self), r = std::move(r)]() mutable { self->complete(std::move(r)); });
   });
+}
+
+void registry::invocation::arm_deadline() {
+  timer.emplace(ex);
+  timer->expires_after(target->deadline);
+  timer->async_wait([weak = weak_from_this()](error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->time_out();
+  });
+}
+
+void registry::invocation::start_async(const std::string& arguments) {
+  arm_deadline();
+  // Holding the invocation keeps `done` reachable however late the handler finishes.
+  auto finish = [self = shared_from_this()](tool_result r) {
+    auto strand = self->ex;
+    net::post(strand, [self = std::move(self), r = std::move(r)]() mutable { self->complete(self->checked(std::move(r))); });
+  };
+  try {
+    target->run_async(arguments, session_call_id, ex, std::move(finish));
+    return;
+  } catch (const std::exception& e) {
+    spdlog::error("tool {} call {}: handler threw: {}", target->name, shortened(call.call_id), e.what());
+  } catch (...) {
+    spdlog::error("tool {} call {}: handler threw a non-standard exception", target->name, shortened(call.call_id));
+  }
+  complete(tool_error("tool_failed", target->name + " failed; apologise and offer another way to help"));
 }
 
 registry::registry(net::thread_pool& blocking_pool, std::chrono::milliseconds default_deadline,
@@ -263,9 +300,20 @@ registry::~registry() = default;
 
 void registry::add(std::string name, std::string description, std::string schema_json, handler h, bool blocking,
                    std::optional<std::chrono::milliseconds> deadline) {
+  if (!h) throw std::invalid_argument("tool '" + name + "' has no handler");
+  add_tool(std::move(name), std::move(description), schema_json, std::move(h), {}, blocking, deadline);
+}
+
+void registry::add_async(std::string name, std::string description, std::string schema_json, async_handler h,
+                         std::optional<std::chrono::milliseconds> deadline) {
+  if (!h) throw std::invalid_argument("tool '" + name + "' has no handler");
+  add_tool(std::move(name), std::move(description), schema_json, {}, std::move(h), false, deadline);
+}
+
+void registry::add_tool(std::string name, std::string description, const std::string& schema_json, handler h,
+                        async_handler ah, bool blocking, std::optional<std::chrono::milliseconds> deadline) {
   if (!valid_name(name)) throw std::invalid_argument("tool name '" + name + "' must be 1-64 of [A-Za-z0-9_-]");
   if (by_name_.count(name) != 0) throw std::invalid_argument("tool '" + name + "' is already registered");
-  if (!h) throw std::invalid_argument("tool '" + name + "' has no handler");
   const auto limit = deadline.value_or(default_deadline_);
   if (limit.count() <= 0) throw std::invalid_argument("tool '" + name + "': deadline must be positive");
   json schema;
@@ -276,7 +324,8 @@ void registry::add(std::string name, std::string description, std::string schema
   }
   std::shared_ptr<const tool> t;
   try {
-    t = std::make_shared<const tool>(name, std::move(description), schema, std::move(h), blocking, limit, metrics_);
+    t = std::make_shared<const tool>(name, std::move(description), schema, std::move(h), std::move(ah), blocking,
+                                     limit, metrics_);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("tool '" + name + "': " + e.what());
   }

@@ -13,6 +13,9 @@
 
 namespace {
 
+using npcl::executor;
+using npcl::test::recording_actions;
+namespace net = boost::asio;
 using npcl::test::output_of;
 using npcl::test::patience;
 using npcl::test::tool_harness;
@@ -236,6 +239,68 @@ TEST(registry, blocking_handler_past_its_deadline_gets_a_timeout_and_its_late_re
   EXPECT_TRUE(h.actions().actions().empty());
   EXPECT_EQ(h.calls("crm", "timeout"), 1u);
   EXPECT_EQ(h.calls("crm", "ok"), 0u);
+}
+
+TEST(registry, async_handler_starts_on_the_strand_with_the_call_id_and_may_finish_from_any_thread) {
+  tool_harness h;
+  bool started_on_strand = false;
+  std::string seen_call_id;
+  std::string seen_arguments;
+  std::thread finisher;
+  h.tools().add_async("crm", "CRM lookup.", open_schema,
+                      [&](const std::string& arguments, const std::string& call_id, executor ex,
+                          std::function<void(tool_result)> finish) {
+                        started_on_strand = ex.target<net::strand<net::io_context::executor_type>>()
+                                                ->running_in_this_thread();
+                        seen_call_id = call_id;
+                        seen_arguments = arguments;
+                        finisher = std::thread([finish] { finish(tool_ok(R"({"found":true})")); });
+                      });
+  auto a = h.call("crm", R"({"n":1})");
+  finisher.join();
+  EXPECT_TRUE(a.result.ok);
+  EXPECT_EQ(output_of(a.result)["found"], true);
+  EXPECT_TRUE(a.on_strand);
+  EXPECT_TRUE(started_on_strand);
+  EXPECT_EQ(seen_call_id, recording_actions::harness_call_id);
+  EXPECT_EQ(seen_arguments, R"({"n":1})");
+  EXPECT_EQ(h.calls("crm", "ok"), 1u);
+}
+
+TEST(registry, async_handler_that_never_finishes_is_answered_at_its_deadline_and_a_late_result_dropped) {
+  tool_harness h;
+  std::function<void(tool_result)> kept;
+  h.tools().add_async("crm", "CRM lookup.", open_schema,
+                      [&](const std::string&, const std::string&, executor, std::function<void(tool_result)> finish) {
+                        kept = std::move(finish);
+                      },
+                      200ms);
+  const auto started = std::chrono::steady_clock::now();
+  auto a = h.call("crm", "{}");
+  EXPECT_GE(a.at - started, 200ms);
+  EXPECT_EQ(a.result.error_code, "timeout");
+  ASSERT_TRUE(h.drain_strand());
+  ASSERT_TRUE(kept);
+  kept(tool_ok(R"({"late":true})"));
+  ASSERT_TRUE(h.drain_strand());
+  EXPECT_EQ(h.answers().size(), 1u);
+  EXPECT_EQ(h.calls("crm", "timeout"), 1u);
+  EXPECT_EQ(h.calls("crm", "ok"), 0u);
+}
+
+TEST(registry, async_handler_that_throws_or_returns_bad_json_becomes_tool_failed) {
+  tool_harness h;
+  h.tools().add_async("throws", "Throws.", open_schema,
+                      [](const std::string&, const std::string&, executor, std::function<void(tool_result)>) {
+                        throw std::runtime_error("no route to CRM");
+                      });
+  h.tools().add_async("garbles", "Garbles.", open_schema,
+                      [](const std::string&, const std::string&, executor, std::function<void(tool_result)> finish) {
+                        finish(tool_ok("{not json"));
+                      });
+  EXPECT_EQ(h.call("throws", "{}").result.error_code, "tool_failed");
+  EXPECT_EQ(h.call("garbles", "{}").result.error_code, "tool_failed");
+  EXPECT_EQ(h.calls("throws", "error"), 1u);
 }
 
 TEST(registry, inline_handler_that_overruns_its_deadline_is_answered_with_a_timeout) {

@@ -29,6 +29,13 @@ class registry final : public tool_registry {
   /// turned into a generic "tool_failed" output and logged.
   using handler = std::function<tool_result(const std::string& arguments_json, call_actions& actions)>;
 
+  /// A tool that waits on the network rather than on a thread (the HTTP CRM): started on the
+  /// call's strand `ex` with arguments that passed the schema and the id of the call it runs
+  /// in (empty outside a call); it must not block, and calls `finish` once, from any thread.
+  /// A result after the deadline is dropped; a handler that throws gives "tool_failed".
+  using async_handler = std::function<void(const std::string& arguments_json, const std::string& call_id,
+                                           executor ex, std::function<void(tool_result)> finish)>;
+
   /// Arguments larger than this many bytes are rejected unparsed.
   static constexpr std::size_t max_arguments_bytes = 16 * 1024;
   /// Arguments nested deeper than this many objects/arrays are rejected unparsed.
@@ -53,6 +60,10 @@ class registry final : public tool_registry {
   void add(std::string name, std::string description, std::string schema_json, handler h,
            bool blocking, std::optional<std::chrono::milliseconds> deadline = {});
 
+  /// Adds a tool run by an async_handler; otherwise as add().
+  void add_async(std::string name, std::string description, std::string schema_json, async_handler h,
+                 std::optional<std::chrono::milliseconds> deadline = {});
+
   std::vector<spec> specs() const override;
 
   /// See tool_registry::invoke. `ex` must be a strand (or a single-threaded executor):
@@ -63,6 +74,9 @@ class registry final : public tool_registry {
  private:
   struct tool;        // defined in registry.cpp: schema validator, handler and its metric series
   struct invocation;  // defined in registry.cpp: one call in flight, from invoke() to `done`
+
+  void add_tool(std::string name, std::string description, const std::string& schema_json, handler h,
+                async_handler ah, bool blocking, std::optional<std::chrono::milliseconds> deadline);
 
   net::thread_pool& blocking_pool_;                         ///< where blocking handlers run
   std::chrono::milliseconds default_deadline_;              ///< per-call deadline unless the tool sets one
