@@ -27,6 +27,7 @@
 #include "npcl/realtime/client.hpp"
 #include "npcl/store/store.hpp"
 #include "npcl/tools/call_tools.hpp"
+#include "npcl/tools/crm_tools.hpp"
 #include "npcl/tools/npcl_tools.hpp"
 #include "npcl/tools/registry.hpp"
 #include "npcl/session/call_manager.hpp"
@@ -229,7 +230,18 @@ int daemon::run() {
     return 1;
   }
   tools::add_call_tools(d.tools);
-  tools::add_npcl_tools(d.tools, *d.db);
+  if (d.settings.tools.backend == tools::tool_backend::http) {
+    try {
+      tools::add_crm_tools(d.tools, d.settings.tools);
+    } catch (const std::exception& e) {
+      spdlog::critical("TOOL_BACKEND=http: {}", e.what());
+      return 1;
+    }
+    spdlog::info("tools answered by the CRM at {}:{}{}", d.settings.tools.endpoint.host, d.settings.tools.endpoint.port,
+                 d.settings.tools.endpoint.tls ? " (TLS)" : "");
+  } else {
+    tools::add_npcl_tools(d.tools, *d.db);
+  }
   if (d.prompts.size() == 0)
     spdlog::warn("SOUNDS_DIR {}: no recorded prompts; callers hear silence where an apology or filler belongs",
                  d.settings.session.sounds_dir);

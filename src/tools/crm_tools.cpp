@@ -1,0 +1,59 @@
+#include "npcl/tools/crm_tools.hpp"
+
+#include <memory>
+#include <utility>
+
+#include "npcl/obs/log.hpp"
+#include "npcl/tools/registry.hpp"
+#include "tools/crm_client.hpp"
+#include "tools/npcl_tool_specs.hpp"
+
+namespace npcl::tools {
+
+namespace {
+
+// The CRM's own answer, or the one failure the model is told about whatever went wrong.
+tool_result answer_of(const std::string& tool, crm_outcome out) {
+  if (!out.answered) {
+    spdlog::warn("tool {}: CRM unavailable after {} attempt(s): {}", tool, out.attempts, out.failure);
+    return tool_error("unavailable", "records are unavailable right now; offer a human agent");
+  }
+  std::string text = out.reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (auto it = out.reply.find("error"); it != out.reply.end()) {
+    // The CRM refused the request in terms the model can act on (not_found, invalid_arguments).
+    tool_result r{std::move(text), false, it->is_string() ? it->get<std::string>() : std::string("tool_failed")};
+    spdlog::info("tool {}: CRM answered error {}", tool, r.error_code);
+    return r;
+  }
+  return tool_ok(std::move(text));
+}
+
+}  // namespace
+
+void add_crm_tools(registry& r, const tools_options& o) {
+  auto client = std::make_shared<crm_client>(o);
+  // The registry answers the model itself a moment after the client's own deadline, should
+  // the client ever fail to (a name server that never replies).
+  const auto backstop = o.deadline + std::chrono::milliseconds(500);
+  for (const auto& spec : npcl_tool_specs()) {
+    r.add_async(spec.name, spec.description, spec.schema.dump(),
+                [client, &spec](const std::string& arguments, const std::string& call_id, executor ex,
+                                std::function<void(tool_result)> finish) {
+                  nlohmann::json args;
+                  try {
+                    args = checked_arguments(spec, arguments);
+                  } catch (const bad_argument& e) {
+                    spdlog::warn("tool {}: arguments refused: {}", spec.name, e.message);
+                    finish(tool_error("invalid_arguments", e.message, e.field));
+                    return;
+                  }
+                  client->call(std::move(ex), spec.name, call_id, args, !spec.creates_record,
+                               [name = spec.name, finish = std::move(finish)](crm_outcome out) {
+                                 finish(answer_of(name, std::move(out)));
+                               });
+                },
+                backstop);
+  }
+}
+
+}  // namespace npcl::tools
