@@ -12,6 +12,7 @@
 
 #include "app/daemon_harness.hpp"
 #include "app/http_get.hpp"
+#include "fakes/fake_crm_server.hpp"
 #include "fakes/fake_realtime_server.hpp"
 #include "fakes/rtp_peer.hpp"
 #include "npcl/audio/wav.hpp"
@@ -94,6 +95,16 @@ class assistant_call : public testing::Test {
     auto caller = call(peer);
     EXPECT_TRUE(peer.wait_for_received(greeting_frames, 5s)) << "greeting not heard";
     return caller;
+  }
+
+  // After a 200 ms greeting the caller speaks; the model calls two tools, then answers with
+  // 400 ms of audio. True once both outputs reached the model and the answer was heard.
+  testing::AssertionResult ask_and_hear_two_tool_answers(fakes::rtp_peer& peer) {
+    peer.play(speech_like(500ms, 600ms));
+    if (auto r = realtime_.wait_for_function_output(5s, 2); !r) return r << " (the tool outputs)";
+    // 200 ms greeting + 400 ms answer = 30 frames of 20 ms.
+    if (auto r = peer.wait_for_received(30, 5s); !r) return r << " (the answer was not heard)";
+    return testing::AssertionSuccess();
   }
 
   fake_ari_server ari_;
@@ -354,10 +365,7 @@ TEST_F(assistant_call, a_bill_is_read_out_from_what_the_tools_returned) {
   running_daemon d(std::move(s));
   fakes::rtp_peer peer;
   auto caller = call_and_hear_greeting(peer, 10);
-  peer.play(speech_like(500ms, 600ms));
-  ASSERT_TRUE(realtime_.wait_for_function_output(5s, 2)) << "the two look-ups did not reach the model";
-  // 200 ms greeting + 400 ms answer = 30 frames of 20 ms.
-  ASSERT_TRUE(peer.wait_for_received(30, 5s)) << "the answer was not heard";
+  ASSERT_TRUE(ask_and_hear_two_tool_answers(peer));
 
   auto db = store::open_store("", data_dir);
   auto consumer = db->find_consumer_by_number("9990000001");
@@ -385,6 +393,47 @@ TEST_F(assistant_call, a_bill_is_read_out_from_what_the_tools_returned) {
   }
   EXPECT_EQ(outputs_seen, 2);
   EXPECT_EQ(answered, 2) << "a tool output was not followed by response.create";
+  ari_.caller_hangup(caller);
+  EXPECT_TRUE(ari_.wait_for_idle(5s));
+  EXPECT_TRUE(metric_becomes(d->http_port(), "tool_calls_total{outcome=\"ok\",tool=\"get_bill_summary\"}", 1));
+}
+
+TEST_F(assistant_call, with_the_crm_back_end_the_caller_hears_what_the_crm_answered) {
+  fakes::fake_crm_server crm;
+  crm.script({200, "application/json",
+              R"({"consumer_number":"1200345678","billing_period":"2026-10","amount_rupees":"2417.30",)"
+              R"("amount_spoken":"2417 rupees 30 paise","due_date":"2026-11-20","status":"unpaid"})"});
+  crm.script({200, "application/json",
+              R"({"complaint_number":"700000123","complaint_number_spoken":"7 0 0 0 0 0 1 2 3","status":"registered"})"});
+  realtime_.script_audio(fake_realtime_server::tone(200, 440), "Hello.");
+  realtime_.script_function_call("get_bill_summary", R"({"consumer_number":"1200345678"})");
+  realtime_.script_function_call("register_complaint", R"({"category":"billing","area":"Sector 62",
+      "address":"C-14","description":"Bill seems too high","callback_number":"9876543210"})");
+  realtime_.script_audio(fake_realtime_server::tone(400, 550), "Your bill is 2417 rupees 30 paise.");
+  auto s = settings(46300);
+  s.tools.backend = tools::tool_backend::http;
+  s.tools.url = crm.url();
+  s.tools.endpoint = {false, "127.0.0.1", crm.port(), "/npcl/tools"};
+  s.tools.secret = crm.secret();
+  running_daemon d(std::move(s));
+  fakes::rtp_peer peer;
+  auto caller = call_and_hear_greeting(peer, 10);
+  ASSERT_TRUE(ask_and_hear_two_tool_answers(peer));
+
+  auto outputs = realtime_.function_outputs();
+  auto bill = nlohmann::json::parse(outputs[0].output);
+  EXPECT_EQ(bill["amount_rupees"], "2417.30") << bill.dump();
+  EXPECT_EQ(bill["due_date"], "2026-11-20") << bill.dump();
+  EXPECT_EQ(nlohmann::json::parse(outputs[1].output)["complaint_number"], "700000123");
+  auto seen = crm.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  auto first = nlohmann::json::parse(seen[0].body);
+  auto second = nlohmann::json::parse(seen[1].body);
+  EXPECT_EQ(first["tool"], "get_bill_summary");
+  EXPECT_EQ(second["tool"], "register_complaint");
+  EXPECT_EQ(first["call_id"].get<std::string>().size(), 36u) << "the CRM is told which call asks";
+  EXPECT_EQ(first["call_id"], second["call_id"]);
+  EXPECT_TRUE(seen[0].signature_valid && seen[1].signature_valid);
   ari_.caller_hangup(caller);
   EXPECT_TRUE(ari_.wait_for_idle(5s));
   EXPECT_TRUE(metric_becomes(d->http_port(), "tool_calls_total{outcome=\"ok\",tool=\"get_bill_summary\"}", 1));
