@@ -403,6 +403,9 @@ std::vector<setting_spec> make_specs() {
       text("AGENT_CONTEXT", [](auto& s) -> auto& { return s.session.agent_context; }, check_dialplan_name),
       text("AGENT_EXTENSION", [](auto& s) -> auto& { return s.session.agent_extension; }, check_dialplan_name),
       text("AGENT_ENDPOINT", [](auto& s) -> auto& { return s.session.agent_endpoint; }, check_agent_endpoint),
+      // SIP REFER is answered in well under a second; a minute would leave a caller in silence.
+      wait("AGENT_REDIRECT_TIMEOUT", [](auto& s) -> auto& { return s.session.agent_redirect_timeout; },
+           milliseconds{500}, seconds{60}),
       choice<>("ASSISTANT_FAILURE_ACTION", [](auto& s) -> auto& { return s.session.on_failure; },
                std::vector<std::pair<std::string_view, session::failure_action>>{
                    {"transfer", session::failure_action::transfer},

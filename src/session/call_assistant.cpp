@@ -225,12 +225,6 @@ void call_session::play_prompt(const std::string& name, std::function<void()> th
   });
 }
 
-namespace {
-// How long a redirected caller may take to leave Stasis (SIP REFER answered, or
-// 302 sent) before the dialplan transfer takes over.
-constexpr std::chrono::milliseconds redirect_leave_timeout{5000};
-}  // namespace
-
 void call_session::transfer_to_agents(const std::string& why) {
   if (ending_ || transferring_) return;
   transferring_ = true;
@@ -249,11 +243,11 @@ void call_session::transfer_to_agents(const std::string& why) {
         // 204 only means Asterisk queued the channel driver's transfer: a REFER the far
         // end refuses leaves the caller in Stasis. Leaving ends the call as transferred
         // (on_event); a caller still here after the wait goes the dialplan way.
-        self->redirect_timer_ = std::make_unique<net::steady_timer>(self->strand_, redirect_leave_timeout);
+        self->redirect_timer_ = std::make_unique<net::steady_timer>(self->strand_, opts.agent_redirect_timeout);
         co_await self->redirect_timer_->async_wait(net::as_tuple(net::use_awaitable));
         if (self->caller_gone_ || self->ending_) co_return;
         obs::log(level_enum::warn, self->log_, "the caller did not leave for {} within {} ms; continuing at {}/{}",
-                 opts.agent_endpoint, redirect_leave_timeout.count(), opts.agent_context, opts.agent_extension);
+                 opts.agent_endpoint, opts.agent_redirect_timeout.count(), opts.agent_context, opts.agent_extension);
       } else {
         // A refused redirect (other technology, unknown endpoint, Asterisk slow) still
         // reaches a person: the agents' dialplan is always configured.

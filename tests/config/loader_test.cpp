@@ -255,6 +255,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"AGENT_ENDPOINT", "PJSIP/agent 100", {}},
         bad_case{"AGENT_ENDPOINT", "PJSIP/agents\t", {}},
         bad_case{"AGENT_ENDPOINT", "PJSIP/a&endpoint=PJSIP/b", {}},
+        bad_case{"AGENT_REDIRECT_TIMEOUT", "100ms", {}},
+        bad_case{"AGENT_REDIRECT_TIMEOUT", "2m", {}},
         bad_case{"TOOL_BACKEND", "soap", {}},
         bad_case{"TOOL_BACKEND_URL", "crm.example.com/tools", {}},
         bad_case{"TOOL_BACKEND_URL", "ftp://crm.example.com/tools", {}},

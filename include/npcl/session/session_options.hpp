@@ -38,6 +38,9 @@ struct session_options {
   std::string agent_context = "agents";              ///< AGENT_CONTEXT: dialplan context of the human agents
   std::string agent_extension = "queue";             ///< AGENT_EXTENSION: extension in AGENT_CONTEXT
   std::string agent_endpoint;                        ///< AGENT_ENDPOINT: "tech/resource" to redirect to ("" = continue in the dialplan)
+  /// AGENT_REDIRECT_TIMEOUT: how long a redirected caller may take to leave the application
+  /// before the dialplan transfer takes over.
+  std::chrono::milliseconds agent_redirect_timeout{5000};
   failure_action on_failure = failure_action::transfer;  ///< ASSISTANT_FAILURE_ACTION: after the apology
   std::string sounds_dir = "/usr/local/share/npcl-assistant/sounds";  ///< SOUNDS_DIR: recorded prompts
   std::string locales_dir = "/usr/local/share/npcl-assistant/locales";  ///< LOCALES_DIR: <lang>.json words
