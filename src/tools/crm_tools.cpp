@@ -1,5 +1,7 @@
 #include "npcl/tools/crm_tools.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <utility>
 
@@ -19,13 +21,17 @@ tool_result answer_of(const std::string& tool, crm_outcome out) {
     return tool_error("unavailable", "records are unavailable right now; offer a human agent");
   }
   std::string text = out.reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (auto it = out.reply.find("error"); it != out.reply.end()) {
-    // The CRM refused the request in terms the model can act on (not_found, invalid_arguments).
-    tool_result r{std::move(text), false, it->is_string() ? it->get<std::string>() : std::string("tool_failed")};
-    spdlog::info("tool {}: CRM answered error {}", tool, r.error_code);
-    return r;
-  }
-  return tool_ok(std::move(text));
+  auto it = out.reply.find("error");
+  // Some systems always send "error", null when all went well.
+  if (it == out.reply.end() || it->is_null() || (it->is_boolean() && !it->get<bool>())) return tool_ok(std::move(text));
+  // The CRM refused the request in terms the model can act on (not_found, invalid_arguments).
+  std::string code = it->is_string() ? it->get<std::string>() : std::string();
+  const bool plain = !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
+  if (!plain) code = "tool_failed";  // the code is logged and counted: no free text from outside
+  spdlog::info("tool {}: CRM answered error {}", tool, code);
+  return tool_result{std::move(text), false, std::move(code)};
 }
 
 }  // namespace

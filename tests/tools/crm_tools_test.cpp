@@ -230,6 +230,19 @@ TEST_F(crm_tools, an_error_object_from_the_crm_reaches_the_model_as_a_failure_it
   EXPECT_EQ(crm_.requests().size(), 1u);
 }
 
+TEST_F(crm_tools, an_error_member_that_is_null_is_no_error_and_one_that_is_not_a_code_is_tool_failed) {
+  crm_.script({200, "application/json", R"({"error":null,"area":"Sector 62","served":true})"});
+  crm_.script({200, "application/json", R"({"error":"no such area\nFAKE LOG LINE"})"});
+  use(options_for(crm_));
+  auto fine = h_.call("check_service_area", R"({"area":"Sector 62"})");
+  EXPECT_TRUE(fine.result.ok) << fine.result.output_json;
+  EXPECT_EQ(output_of(fine.result)["served"], true);
+  auto odd = h_.call("check_service_area", R"({"area":"Sector 62"})");
+  EXPECT_FALSE(odd.result.ok);
+  EXPECT_EQ(odd.result.error_code, "tool_failed");
+  EXPECT_EQ(output_of(odd.result)["error"], "no such area\nFAKE LOG LINE") << "the model still reads what the CRM said";
+}
+
 TEST_F(crm_tools, arguments_the_checks_refuse_never_reach_the_crm) {
   use(options_for(crm_));
   auto both = h_.call("lookup_consumer", R"({"consumer_number":"9990000001","mobile":"9876543210"})");
