@@ -232,7 +232,7 @@ int daemon::run() {
   tools::add_call_tools(d.tools);
   if (d.settings.tools.backend == tools::tool_backend::http) {
     try {
-      tools::add_crm_tools(d.tools, d.settings.tools);
+      tools::add_crm_tools(d.tools, d.settings.tools, d.metrics);
     } catch (const std::exception& e) {
       spdlog::critical("TOOL_BACKEND=http: {}", e.what());
       return 1;

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "npcl/obs/log.hpp"
+#include "npcl/obs/metrics.hpp"
 #include "npcl/util/ids.hpp"
 #include "tools/hmac_sha256.hpp"
 #include "tools/json_depth.hpp"
@@ -37,44 +38,50 @@ bool is_json_type(const std::string& content_type) {
   return type == "application/json";
 }
 
-// Turns a reply into the tool's answer, or says why it cannot be one.
-void judge(crm_attempt& a, crm_outcome& out) {
+// Turns a reply into the tool's answer, or says why it cannot be one; returns the result
+// label of tool_backend_attempts_total.
+const char* judge(crm_attempt& a, crm_outcome& out) {
   if (!a.failure.empty()) {
     out.failure = a.failure;
-    return;
+    if (a.too_large) return "bad_reply";
+    if (a.timed_out) return "timeout";
+    return a.step == "tls" ? "tls" : "network";
   }
   const std::string status = "HTTP " + std::to_string(a.status);
   if (a.status >= 500 || a.status == 429) {
     // Overloaded or failing for now: a look-up may ask again.
     a.retryable = true;
     out.failure = status;
-    return;
+    return "busy";
   }
   if (a.status < 200 || a.status >= 300) {
     out.failure = status + (a.status == 401 || a.status == 403 ? " (does the CRM know TOOL_BACKEND_SECRET?)" : "");
-    return;
+    return "refused";
   }
   if (!a.content_type.empty() && !is_json_type(a.content_type)) {
     out.failure = status + " with Content-Type " + a.content_type.substr(0, 64) + ", not application/json";
-    return;
+    return "bad_reply";
   }
   if (json_depth(a.body, max_reply_depth) > max_reply_depth) {
     out.failure = status + " with JSON nested deeper than " + std::to_string(max_reply_depth) + " levels";
-    return;
+    return "bad_reply";
   }
   auto reply = json::parse(a.body, nullptr, false);
   if (reply.is_discarded() || !reply.is_object()) {
     out.failure = status + " with a body that is not a JSON object (" + std::to_string(a.body.size()) + " bytes)";
-    return;
+    return "bad_reply";
   }
   out.answered = true;
   out.failure.clear();
   out.reply = std::move(reply);
+  return "answered";
 }
 
 }  // namespace
 
-crm_client::crm_client(tools_options o) : options_(std::move(o)) {
+crm_client::crm_client(tools_options o, obs::metrics_registry& metrics) : options_(std::move(o)), metrics_(metrics) {
+  // Every series exists from the start, so a dashboard shows 0 rather than nothing.
+  for (const char* result : attempt_results) attempts_counter(result);
   if (!options_.endpoint.tls) return;
   tls_.emplace(net::ssl::context::tls_client);
   error_code ec;
@@ -109,6 +116,11 @@ void crm_client::call(executor ex, std::string tool, std::string call_id, const 
                   }
                   done(std::move(out));
                 });
+}
+
+obs::counter& crm_client::attempts_counter(const char* result) {
+  return metrics_.get_counter("tool_backend_attempts_total", "Requests to the CRM by how they ended",
+                              {{"result", result}});
 }
 
 crm_post crm_client::signed_post(const std::string& body, const std::string& request_id, int attempt,
@@ -147,7 +159,7 @@ net::awaitable<crm_outcome> crm_client::run(std::string tool, std::string call_i
     crm_post p = signed_post(body, request_id, attempt, attempt_deadline);
     crm_attempt a = tls_ ? co_await post_over_tls(*tls_, std::move(p)) : co_await post_over_tcp(std::move(p));
     out.attempts = attempt;
-    judge(a, out);
+    attempts_counter(judge(a, out)).inc();
     if (out.answered) co_return out;
     spdlog::warn("tool {} call {}: CRM {}:{} attempt {}/{} failed: {}", tool, call_id, options_.endpoint.host,
                  options_.endpoint.port, attempt, allowed, out.failure);

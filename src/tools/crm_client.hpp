@@ -14,6 +14,11 @@
 #include "npcl/util/net.hpp"
 #include "tools/crm_exchange.hpp"
 
+namespace npcl::obs {
+class counter;
+class metrics_registry;
+}  // namespace npcl::obs
+
 namespace npcl::tools {
 
 /// What the CRM made of one tool call.
@@ -29,8 +34,17 @@ class crm_client : public std::enable_shared_from_this<crm_client> {
   /// Largest reply body accepted, in bytes: an answer read out on the phone is far smaller.
   static constexpr std::size_t max_reply_bytes = 64 * 1024;
 
+  /// How an attempt can end: the "result" label of tool_backend_attempts_total. answered: a
+  /// JSON object came back; timeout: no reply by the attempt's deadline; network: resolving,
+  /// connecting, sending or reading failed; tls: the handshake or the certificate failed;
+  /// busy: 5xx or 429; refused: another non-2xx status; bad_reply: not a JSON object, too
+  /// large, too deep or not application/json.
+  static constexpr const char* attempt_results[] = {"answered", "timeout", "network", "tls",
+                                                    "busy",     "refused", "bad_reply"};
+
   /// Throws std::invalid_argument when TLS cannot be set up (TOOL_BACKEND_CA_FILE unusable).
-  explicit crm_client(tools_options o);
+  /// `metrics` must outlive the client.
+  crm_client(tools_options o, obs::metrics_registry& metrics);
 
   /// Sends `tool` with `arguments` (an object) for the call `call_id`; `done` is called once,
   /// on `ex`, by the options' deadline (name resolution aside). `may_retry` is false for tools
@@ -43,7 +57,10 @@ class crm_client : public std::enable_shared_from_this<crm_client> {
   crm_post signed_post(const std::string& body, const std::string& request_id, int attempt,
                        std::chrono::steady_clock::time_point deadline) const;
 
+  obs::counter& attempts_counter(const char* result);
+
   tools_options options_;                   ///< endpoint, secret and limits
+  obs::metrics_registry& metrics_;          ///< owner of tool_backend_attempts_total
   std::optional<net::ssl::context> tls_;    ///< trust store and verification (https only)
 };
 

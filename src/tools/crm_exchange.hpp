@@ -27,6 +27,9 @@ struct crm_post {
 /// How one attempt ended.
 struct crm_attempt {
   std::string failure;       ///< empty when a reply arrived; otherwise the step and reason, for the log
+  std::string step;          ///< where a failure happened: resolve, connect, tls, send, reply
+  bool timed_out = false;    ///< the failure was the deadline passing
+  bool too_large = false;    ///< the failure was a reply body over p.reply_limit
   bool retryable = false;    ///< a failure another attempt might not have (network, timeout)
   unsigned status = 0;       ///< HTTP status of the reply
   std::string content_type;  ///< its Content-Type, as sent

@@ -31,7 +31,9 @@ template <class Stream, class Secure>
 net::awaitable<crm_attempt> exchange(Stream& stream, const crm_post& p, Secure secure) {
   crm_attempt a;
   auto failed = [&a](const char* step, error_code ec, bool retryable) {
-    a.failure = std::string(step) + ": " + (ec == beast::error::timeout ? std::string("no answer in time") : ec.message());
+    a.timed_out = ec == beast::error::timeout;
+    a.step = step;
+    a.failure = a.step + ": " + (a.timed_out ? std::string("no answer in time") : ec.message());
     a.retryable = retryable;
     return a;
   };
@@ -74,6 +76,8 @@ net::awaitable<crm_attempt> exchange(Stream& stream, const crm_post& p, Secure s
   parser.body_limit(p.reply_limit);
   auto [rdec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
   if (rdec == bhttp::error::body_limit) {
+    a.step = "reply";
+    a.too_large = true;
     a.failure = "reply: larger than " + std::to_string(p.reply_limit) + " bytes";
     co_return a;
   }

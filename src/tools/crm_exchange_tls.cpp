@@ -24,7 +24,7 @@ net::awaitable<crm_attempt> post_over_tls(net::ssl::context& tls, crm_post p) {
     // A certificate that does not verify will not verify on a retry either; a handshake cut
     // short by the network might.
     const bool certificate = ec.category() == net::error::get_ssl_category();
-    co_return detail::secure_result{"tls handshake", ec, ec && !certificate};
+    co_return detail::secure_result{"tls", ec, ec && !certificate};
   });
 }
 

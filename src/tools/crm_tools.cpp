@@ -36,8 +36,8 @@ tool_result answer_of(const std::string& tool, crm_outcome out) {
 
 }  // namespace
 
-void add_crm_tools(registry& r, const tools_options& o) {
-  auto client = std::make_shared<crm_client>(o);
+void add_crm_tools(registry& r, const tools_options& o, obs::metrics_registry& metrics) {
+  auto client = std::make_shared<crm_client>(o, metrics);
   // The registry answers the model itself a moment after the client's own deadline, should
   // the client ever fail to (a name server that never replies).
   const auto backstop = o.deadline + std::chrono::milliseconds(500);

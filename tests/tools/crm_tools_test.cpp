@@ -69,7 +69,13 @@ constexpr const char* a_complaint =
 class crm_tools : public testing::Test {
  protected:
   explicit crm_tools(fake_crm_options o = {}) : crm_(std::move(o)) {}
-  void use(const tools_options& o) { npcl::tools::add_crm_tools(h_.tools(), o); }
+  void use(const tools_options& o) { npcl::tools::add_crm_tools(h_.tools(), o, h_.metrics()); }
+  // tool_backend_attempts_total{result}
+  std::uint64_t attempts(const std::string& result) {
+    return h_.metrics()
+        .get_counter("tool_backend_attempts_total", "Requests to the CRM by how they ended", {{"result", result}})
+        .value();
+  }
 
   fake_crm_server crm_;
   tool_harness h_;
@@ -127,6 +133,7 @@ TEST_F(crm_tools, a_request_signed_with_another_secret_is_refused_and_the_model_
   auto seen = crm_.requests();
   ASSERT_EQ(seen.size(), 1u) << "a refused signature is not sent again";
   EXPECT_FALSE(seen[0].signature_valid);
+  EXPECT_EQ(attempts("refused"), 1u);
   EXPECT_NE(seen[0].headers.at("x-npcl-signature"), expected_signature(crm_.secret(), seen[0].headers.at("x-npcl-timestamp"), seen[0].body));
 }
 
@@ -144,6 +151,8 @@ TEST_F(crm_tools, a_lookup_is_asked_again_after_a_503_with_the_same_request_id) 
   EXPECT_EQ(seen[0].headers.at("x-npcl-request-id"), seen[1].headers.at("x-npcl-request-id"));
   EXPECT_EQ(seen[0].body, seen[1].body);
   EXPECT_TRUE(seen[1].signature_valid);
+  EXPECT_EQ(attempts("busy"), 1u);
+  EXPECT_EQ(attempts("answered"), 1u);
 }
 
 TEST_F(crm_tools, a_lookup_gives_up_after_its_retries) {
@@ -185,6 +194,7 @@ TEST_F(crm_tools, a_crm_that_never_answers_is_given_up_at_the_deadline_by_the_cl
   ASSERT_GE(seen.size(), 2u);
   ASSERT_LE(seen.size(), 3u) << "no attempt starts after the deadline";
   for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].headers.at("x-npcl-attempt"), std::to_string(i + 1));
+  EXPECT_EQ(attempts("timeout"), seen.size());
 }
 
 TEST_F(crm_tools, a_complaint_the_crm_never_answers_waits_the_whole_deadline_in_one_attempt) {
@@ -218,6 +228,9 @@ TEST_F(crm_tools, replies_that_are_not_a_json_object_are_refused_and_not_asked_a
     EXPECT_EQ(a.result.error_code, "unavailable") << "reply " << i << ": " << a.result.output_json;
     EXPECT_EQ(crm_.requests().size(), i + 1) << "reply " << i << " was asked again";
   }
+  EXPECT_EQ(attempts("bad_reply"), 6u);
+  EXPECT_EQ(attempts("refused"), 2u);
+  EXPECT_EQ(attempts("answered"), 0u);
 }
 
 TEST_F(crm_tools, an_error_object_from_the_crm_reaches_the_model_as_a_failure_it_can_act_on) {
@@ -275,6 +288,7 @@ TEST_F(crm_tools, an_unreachable_crm_gives_unavailable_quickly) {
   auto a = h_.call("check_service_area", R"({"area":"Sector 62"})");
   EXPECT_EQ(a.result.error_code, "unavailable");
   EXPECT_LT(a.at - started, 2s) << "refused connections are not waited for";
+  EXPECT_EQ(attempts("network"), 3u);
 }
 
 class crm_tools_tls : public crm_tools {
@@ -301,6 +315,7 @@ TEST_F(crm_tools_tls, a_certificate_no_trusted_ca_signed_is_refused_once) {
   EXPECT_TRUE(crm_.requests().empty());
   EXPECT_TRUE(crm_.wait_for_tls_failures(1, 5s));
   EXPECT_EQ(crm_.tls_failures(), 1) << "a certificate that does not verify is not tried again";
+  EXPECT_EQ(attempts("tls"), 1u);
 }
 
 TEST(crm_tools_setup, an_unreadable_ca_file_stops_start_up) {
@@ -312,7 +327,7 @@ TEST(crm_tools_setup, an_unreadable_ca_file_stops_start_up) {
   std::ofstream(path) << "this is not PEM\n";
   o.ca_file = path;
   tool_harness h;
-  EXPECT_THROW(npcl::tools::add_crm_tools(h.tools(), o), std::invalid_argument);
+  EXPECT_THROW(npcl::tools::add_crm_tools(h.tools(), o, h.metrics()), std::invalid_argument);
   std::remove(path.c_str());
 }
 

@@ -1,6 +1,10 @@
 #pragma once
 #include "npcl/tools/tools_options.hpp"
 
+namespace npcl::obs {
+class metrics_registry;
+}  // namespace npcl::obs
+
 namespace npcl::tools {
 
 class registry;
@@ -14,8 +18,9 @@ class registry;
 /// is not a JSON object or larger than 64 KiB — gives {"error":"unavailable",...} and a
 /// logged reason. Look-ups are tried up to o.retries more times after a network error, a
 /// timeout, a 5xx or 429; register_complaint and request_new_connection never.
-/// Nothing blocks a thread: requests run on the calling session's strand.
+/// Nothing blocks a thread: requests run on the calling session's strand. Each attempt is
+/// counted in tool_backend_attempts_total{result} (see crm_client). `metrics` must outlive `r`.
 /// Throws std::invalid_argument if TLS cannot be set up or a tool is already registered.
-void add_crm_tools(registry& r, const tools_options& o);
+void add_crm_tools(registry& r, const tools_options& o, obs::metrics_registry& metrics);
 
 }  // namespace npcl::tools
