@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,26 @@ constexpr std::size_t max_lead_credit = 2;
 constexpr std::size_t max_lead_chunks = 10;
 constexpr double floor_creep = 1.005;
 constexpr double floor_min = 1e-4;
+// Other talkers in the room (babble) are voiced and periodic like the
+// caller, but quieter than the caller is at the phone. Two level cues, in dB
+// of the cleaned chunk's RMS, tuned on the corpus's babble (docs/PERFORMANCE.md):
+// - inside a turn, a voiced chunk more than turn_keep_range_db below the
+//   turn's recent peak does not hold the turn, so the hangover runs out in a
+//   pause filled with background talk. The peak falls by turn_peak_decay_db
+//   a chunk (2 dB/s), so a caller who gets softer is followed, not cut off.
+// - voiced fragments that never became a turn (and chunks the first cue
+//   refused) are background talk: their level is averaged (background_weight
+//   a chunk) and sinks by background_decay_db a chunk (2 dB/s) once no more
+//   come. An onset needs its loudest chunk onset_margin_db above that level,
+//   so background talkers do not open turns of their own. The level starts
+//   at, and never sinks below, onset_margin_db under the energy gate, where
+//   the test passes every chunk: one short fragment of the caller's own
+//   voice moves it only part of the way.
+constexpr double turn_keep_range_db = 14.0;
+constexpr double turn_peak_decay_db = 0.02;
+constexpr double background_weight = 0.1;
+constexpr double background_decay_db = 0.02;
+constexpr double onset_margin_db = 7.0;
 
 std::size_t chunks_of(std::chrono::milliseconds d) {
   return static_cast<std::size_t>((d.count() + 9) / 10);
@@ -55,6 +76,7 @@ speech_detector::speech_detector(const audio_format& format, const vad_options& 
     throw std::invalid_argument("speech_detector: min_speech and hangover must be positive");
   }
   min_speech_chunks_ = chunks_of(options.min_speech);
+  background_floor_db_ = 20.0 * std::log10(std::max(options.energy_threshold, 1e-9)) - onset_margin_db;
   hangover_chunks_ = chunks_of(options.hangover);
   const double bin_hz = static_cast<double>(sample_rate_hz_) / static_cast<double>(fft_size_);
   band_lo_ = static_cast<std::size_t>(std::ceil(band_lo_hz / bin_hz));
@@ -94,6 +116,29 @@ void speech_detector::reset() {
   burst_age_ = no_burst;
   loud_ = false;
   lead_credit_ = 0;
+  level_db_ = 0.0;
+  turn_peak_db_ = 0.0;
+  background_db_ = background_floor_db_;
+  clear_run_levels();
+}
+
+void speech_detector::clear_run_levels() {
+  run_peak_db_ = -std::numeric_limits<double>::infinity();
+  run_sum_db_ = 0.0;
+  run_keep_ = 1.0;
+}
+
+void speech_detector::add_run_level(double level_db) {
+  run_peak_db_ = std::max(run_peak_db_, level_db);
+  run_sum_db_ = run_sum_db_ * (1.0 - background_weight) + background_weight * level_db;
+  run_keep_ *= 1.0 - background_weight;
+}
+
+// The background level after averaging in the run's levels one by one, as
+// background_weight per chunk gives, summed up.
+void speech_detector::fold_run_into_background() {
+  background_db_ = run_keep_ * background_db_ + run_sum_db_;
+  clear_run_levels();
 }
 
 // Iterative radix-2 decimation-in-time FFT, in place; the size is a power of
@@ -164,6 +209,7 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
   double sum_sq = 0.0;
   for (const std::int16_t s : chunk) sum_sq += static_cast<double>(s) * s;
   a.energy = std::sqrt(sum_sq / static_cast<double>(chunk.size())) / 32768.0;
+  level_db_ = 20.0 * std::log10(std::max(a.energy, 1e-9));
   const bool loud = a.energy >= options_.energy_threshold;
   // A rise within the lead window already started this sound (the vowel
   // after a "p" rises again from the closure): keep the earlier one.
@@ -226,25 +272,47 @@ void speech_detector::echo_heard() {
 speech_decision speech_detector::update(bool speech_like) {
   speech_decision d;
   d.chunk_index = chunk_index_++;
-  if (speech_like) {
+  background_db_ = std::max(background_floor_db_, background_db_ - background_decay_db);
+  bool counts = speech_like;
+  if (speaking_ && speech_like && level_db_ < turn_peak_db_ - turn_keep_range_db) {
+    counts = false;
+    clear_run_levels();
+    add_run_level(level_db_);
+    fold_run_into_background();
+  }
+  if (counts) {
     if (speech_run_ == 0) {
       // Chunks between the latest rise and this first voiced one.
       lead_credit_ = burst_age_ <= max_lead_chunks ? std::min(burst_age_, max_lead_credit) : 0;
+      clear_run_levels();
     }
     ++speech_run_;
     gap_run_ = 0;
+    add_run_level(level_db_);
   } else {
     ++gap_run_;
-    if (gap_run_ > tolerated_gap) speech_run_ = 0;
+    if (gap_run_ > tolerated_gap) {
+      // A voiced run that ended without opening a turn was not the caller.
+      if (!speaking_ && speech_run_ > 0) fold_run_into_background();
+      speech_run_ = 0;
+      clear_run_levels();
+    }
   }
-  if (!speaking_ && speech_like && speech_run_ + lead_credit_ >= min_speech_chunks_) {
+  const bool above_background = run_peak_db_ >= background_db_ + onset_margin_db;
+  if (!speaking_ && counts && speech_run_ + lead_credit_ >= min_speech_chunks_ && above_background) {
     speaking_ = true;
     d.onset = true;
+    turn_peak_db_ = run_peak_db_;
+    clear_run_levels();
   } else if (speaking_ && gap_run_ >= hangover_chunks_) {
     speaking_ = false;
     d.offset = true;
     speech_run_ = 0;
+    clear_run_levels();
+  } else if (speaking_ && counts) {
+    turn_peak_db_ = std::max(turn_peak_db_, level_db_);
   }
+  if (speaking_) turn_peak_db_ -= turn_peak_decay_db;
   d.speaking = speaking_;
   return d;
 }

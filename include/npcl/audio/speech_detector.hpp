@@ -36,6 +36,10 @@ struct speech_decision {
 /// 20 ms of an unvoiced lead (a sudden rise up to 100 ms before the first
 /// voiced chunk, as in "hello" or "please") counts toward min_speech, so words starting
 /// with a consonant are not heard later than words starting with a vowel.
+/// Background talkers, quieter than the caller at the phone, neither hold a
+/// turn (voiced chunks far below the turn's recent peak do not count for
+/// the hangover) nor open one (an onset must stand above the level of the
+/// voiced fragments heard outside turns).
 /// Deterministic, no I/O, not thread-safe.
 class speech_detector {
  public:
@@ -72,6 +76,9 @@ class speech_detector {
  private:
   void fft(std::vector<std::complex<float>>& data) const;
   double autocorrelation_peak() const;
+  void clear_run_levels();
+  void add_run_level(double level_db);
+  void fold_run_into_background();
 
   vad_options options_;               ///< thresholds and durations given at construction
   int sample_rate_hz_;                ///< rate of the chunks (Hz)
@@ -100,6 +107,13 @@ class speech_detector {
   std::size_t burst_age_ = no_burst;  ///< chunks since the latest sudden rise above the gate (capped)
   bool loud_ = false;                 ///< the previous analysed chunk was above the energy gate
   std::size_t lead_credit_ = 0;       ///< unvoiced-lead chunks credited to the current speech run
+  double level_db_ = 0.0;             ///< level of the chunk last analysed (dB of full scale)
+  double turn_peak_db_ = 0.0;         ///< recent peak level of the turn in progress, sinking over time (dB)
+  double background_floor_db_ = 0.0;  ///< lowest background level: onset margin under the energy gate (dB)
+  double background_db_ = 0.0;        ///< level of voiced audio that was not the caller's turn (dB)
+  double run_peak_db_ = 0.0;          ///< loudest chunk of the current voiced run (dB)
+  double run_sum_db_ = 0.0;           ///< the run's levels, weighted as the background average takes them
+  double run_keep_ = 1.0;             ///< weight the background keeps once the run is averaged in (1: empty run)
 };
 
 }  // namespace npcl::audio
