@@ -16,9 +16,10 @@ namespace {
 
 using pcm = std::vector<std::int16_t>;
 
-// A sustained vowel: a 120 Hz glottal pulse train through two formant
-// resonators (700 and 1200 Hz), with 3 % vibrato so it is not one steady line.
-pcm vowel(int rate_hz, int ms, double peak = 12000.0) {
+// A sustained vowel: a glottal pulse train (120 Hz unless told) through two
+// formant resonators (700 and 1200 Hz), with 3 % vibrato so it is not one
+// steady line.
+pcm vowel(int rate_hz, int ms, double peak = 12000.0, double pitch_hz = 120.0) {
   const std::size_t n = static_cast<std::size_t>(rate_hz / 1000 * ms);
   pcm out(n);
   auto resonator = [rate_hz](double hz, double bw) {
@@ -31,7 +32,7 @@ pcm vowel(int rate_hz, int ms, double peak = 12000.0) {
   std::vector<double> v(n);
   double max = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double f0 = 120.0 * (1.0 + 0.03 * std::sin(2.0 * std::numbers::pi * 5.0 * static_cast<double>(i) / rate_hz));
+    const double f0 = pitch_hz * (1.0 + 0.03 * std::sin(2.0 * std::numbers::pi * 5.0 * static_cast<double>(i) / rate_hz));
     phase += f0 / rate_hz;
     double x = 0.0;
     if (phase >= 1.0) {
@@ -166,6 +167,69 @@ TEST(speech_detector, bursts_shorter_than_min_speech_never_start_a_turn) {
     }
     const auto r = run(rate, audio);
     EXPECT_TRUE(r.onsets.empty()) << rate << " Hz: onset at chunk " << r.onsets.front();
+  }
+}
+
+// Syllables of `ms` each with 40 ms between them, loud and soft in turn
+// (stressed and unstressed, 6 dB apart); the pitch moves from syllable to
+// syllable by `pitch_step_hz` over four steps (one talker, or several).
+pcm syllables(int rate_hz, int count, int ms, double peak, double pitch_hz, double pitch_step_hz = 0.0) {
+  pcm out;
+  for (int i = 0; i < count; ++i) {
+    append(out, vowel(rate_hz, ms, i % 2 == 0 ? peak : peak / 2.0, pitch_hz + pitch_step_hz * (i % 4)));
+    append(out, silence(rate_hz, 40));
+  }
+  return out;
+}
+
+void mix_into(pcm& a, const pcm& b, std::size_t at) {
+  for (std::size_t i = 0; i < b.size() && at + i < a.size(); ++i) {
+    a[at + i] = static_cast<std::int16_t>(std::clamp(a[at + i] + b[i], -32768, 32767));
+  }
+}
+
+double below(double peak, double db) { return peak * std::pow(10.0, -db / 20.0); }
+
+TEST(speech_detector, background_talkers_well_below_the_caller_do_not_hold_the_turn_after_the_caller_stops) {
+  for (const int rate : {8000, 16000}) {
+    // The caller from chunk 30 for 1.2 s (5 syllables of 200 ms, chunks
+    // 30..149); from the caller's start to 4.5 s, three other talkers at
+    // other pitches and paces, each 20 dB under the caller's loud syllables.
+    const std::size_t chunk = static_cast<std::size_t>(rate / 100);
+    pcm audio = silence(rate, 4500);
+    mix_into(audio, syllables(rate, 5, 200, 30000.0, 120.0), chunk * 30);
+    for (const int talker : {0, 1, 2}) {
+      mix_into(audio, syllables(rate, 25, 150 + 40 * talker, below(30000.0, 20.0), 170.0 + 40.0 * talker, 10.0),
+               chunk * (30 + 7 * static_cast<std::size_t>(talker)));
+    }
+    const auto r = run(rate, audio);
+    ASSERT_FALSE(r.onsets.empty()) << rate;
+    ASSERT_FALSE(r.offsets.empty()) << rate;
+    EXPECT_LE(r.onsets[0], 30U + 4U + 3U) << rate;
+    // The caller's last syllable ends at chunk 145: the turn ends a hangover
+    // (30 chunks) later, give or take the analysis window.
+    EXPECT_GE(r.offsets[0], 145U + 30U) << rate;
+    EXPECT_LE(r.offsets[0], 145U + 30U + 4U) << rate;
+  }
+}
+
+TEST(speech_detector, a_caller_who_speaks_softer_than_before_is_still_heard_to_the_end) {
+  for (const int rate : {8000, 16000}) {
+    // A loud turn from chunk 30, then 1 s of silence, then the same caller
+    // 12 dB softer from chunk 250 to chunk 369.
+    pcm audio = silence(rate, 300);
+    append(audio, syllables(rate, 5, 200, 30000.0, 120.0));
+    append(audio, silence(rate, 1000));
+    append(audio, syllables(rate, 5, 200, below(30000.0, 12.0), 120.0));
+    append(audio, silence(rate, 1000));
+    const auto r = run(rate, audio);
+    ASSERT_EQ(r.onsets.size(), 2U) << rate;
+    ASSERT_EQ(r.offsets.size(), 2U) << rate;
+    // Heard as soon as the loud turn was (min speech plus the window)...
+    EXPECT_LE(r.onsets[1] - 250U, r.onsets[0] - 30U) << rate;
+    // ...and held to its last syllable (ending at chunk 365) plus the hangover.
+    EXPECT_GE(r.offsets[1], 365U + 30U) << rate;
+    EXPECT_LE(r.offsets[1], 365U + 30U + 4U) << rate;
   }
 }
 
