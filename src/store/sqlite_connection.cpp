@@ -32,7 +32,17 @@ sqlite_connection::sqlite_connection(const std::string& path, std::chrono::milli
   try {
     sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
     sqlite3_extended_result_codes(db_, 1);
-    sqlite_exec(db_, "PRAGMA journal_mode = WAL");
+    // Switching a new file to WAL needs it to itself, and SQLite reports "database is
+    // locked" at once, without its busy handler, while another process opening the same
+    // file does the same: several daemons starting together would fail. Keep trying for
+    // as long as a busy database is waited for anyway.
+    const auto give_up = std::chrono::steady_clock::now() + busy_timeout;
+    for (int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+         rc != SQLITE_OK; rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr)) {
+      if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up)
+        sqlite_exec(db_, "PRAGMA journal_mode = WAL");  // throws with SQLite's own message
+      sqlite3_sleep(5);
+    }
     sqlite_exec(db_, "PRAGMA synchronous = FULL");
     sqlite_exec(db_, "PRAGMA foreign_keys = ON");
   } catch (...) {
