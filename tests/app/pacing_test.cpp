@@ -101,9 +101,9 @@ void measure_pacing(pacing_figures& f) {
 }
 
 TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
-  // A run during which the machine itself stalled is measured again, up to three times in all;
+  // A run during which the machine itself stalled is measured again, up to five times in all;
   // the last run is judged whatever happened, so a daemon that paces badly still fails.
-  constexpr int attempts = 3;
+  constexpr int attempts = 5;
   pacing_figures f;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     measure_pacing(f);
