@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "npcl/util/ids.hpp"
+
 namespace npcl::media {
 namespace {
 
@@ -65,15 +67,7 @@ std::optional<audiosocket_kind> audiosocket_audio_kind(int rate_hz) noexcept {
 
 std::string audiosocket_uuid_text(std::span<const std::uint8_t> raw) {
   if (raw.size() != uuid_bytes) return {};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(hex[raw[i] >> 4]);
-    out.push_back(hex[raw[i] & 0x0f]);
-  }
-  return out;
+  return util::uuid_text(raw.first<uuid_bytes>());
 }
 
 audiosocket_parser::audiosocket_parser(std::size_t max_payload)

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "npcl/util/hex.hpp"
+
 namespace npcl::tools {
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
@@ -14,14 +16,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
            message.size(), digest, &length) == nullptr) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0f];
-  }
-  return out;
+  return util::to_hex(std::span<const std::uint8_t>(digest, length));
 }
 
 }  // namespace npcl::tools

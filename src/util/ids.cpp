@@ -5,6 +5,8 @@
 #include <mutex>
 #include <random>
 
+#include "npcl/util/hex.hpp"
+
 namespace npcl::util {
 
 std::string make_uuid() {
@@ -22,15 +24,13 @@ std::string make_uuid() {
   }
   bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);
   bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(hex[bytes[i] >> 4]);
-    out.push_back(hex[bytes[i] & 0x0f]);
-  }
-  return out;
+  return uuid_text(bytes);
+}
+
+std::string uuid_text(std::span<const std::uint8_t, 16> bytes) {
+  const std::string digits = to_hex(bytes);
+  return digits.substr(0, 8) + '-' + digits.substr(8, 4) + '-' + digits.substr(12, 4) + '-' + digits.substr(16, 4) +
+         '-' + digits.substr(20);
 }
 
 bool parse_uuid(const std::string& text, unsigned char (&out)[16]) {
