@@ -41,20 +41,6 @@ namespace {
 // How far a request's timestamp may be from the fake's clock, as docs/DATA.md advises.
 constexpr std::chrono::seconds max_clock_skew{300};
 
-std::string hex_hmac(const std::string& key, const std::string& message) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), digest, &length);
-  std::string out;
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    out += byte;
-  }
-  return out;
-}
-
 bool fresh(const std::string& timestamp) {
   if (timestamp.empty() || timestamp.size() > 12 ||
       !std::all_of(timestamp.begin(), timestamp.end(), [](unsigned char c) { return std::isdigit(c); }))
@@ -64,6 +50,21 @@ bool fresh(const std::string& timestamp) {
 }
 
 }  // namespace
+
+std::string crm_signature(const std::string& secret, const std::string& timestamp, const std::string& body) {
+  const std::string message = timestamp + "." + body;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  std::string out = "sha256=";
+  char byte[3];
+  for (unsigned int i = 0; i < length; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    out += byte;
+  }
+  return out;
+}
 
 struct fake_crm_server::impl {
   fake_crm_options opts;
@@ -158,7 +159,7 @@ struct fake_crm_server::impl {
     r.body = req.body();
     const std::string timestamp = r.headers.count("x-npcl-timestamp") ? r.headers["x-npcl-timestamp"] : "";
     const std::string signature = r.headers.count("x-npcl-signature") ? r.headers["x-npcl-signature"] : "";
-    r.signature_valid = fresh(timestamp) && signature == "sha256=" + hex_hmac(opts.secret, timestamp + "." + r.body);
+    r.signature_valid = fresh(timestamp) && signature == crm_signature(opts.secret, timestamp, r.body);
 
     crm_reply reply;
     {

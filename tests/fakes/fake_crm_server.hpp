@@ -39,6 +39,10 @@ struct crm_reply {
   bool never_answer = false;                    ///< read the request, then keep the connection silent
 };
 
+/// The X-NPCL-Signature value a CRM expects: "sha256=" + hex HMAC-SHA256 of timestamp "."
+/// body under `secret`, computed with OpenSSL here, independently of the daemon's code.
+std::string crm_signature(const std::string& secret, const std::string& timestamp, const std::string& body);
+
 class fake_crm_server {
  public:
   /// Listens on 127.0.0.1 (a free port) and serves at once. Throws on failure.

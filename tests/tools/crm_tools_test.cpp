@@ -4,8 +4,6 @@
 #include "npcl/tools/crm_tools.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <chrono>
 #include <cstdio>
@@ -43,22 +41,6 @@ tools_options options_for(const fake_crm_server& crm) {
   o.deadline = 3s;
   o.retries = 2;
   return o;
-}
-
-// Independent of the daemon's signing code: what a CRM computes to check a request.
-std::string expected_signature(const std::string& secret, const std::string& timestamp, const std::string& body) {
-  const std::string message = timestamp + "." + body;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  std::string hex = "sha256=";
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
 }
 
 constexpr const char* a_lookup = R"({"consumer_number":"9990000001"})";
@@ -108,7 +90,7 @@ TEST_F(crm_tools, a_tool_call_is_one_signed_post_naming_the_tool_the_call_and_th
   EXPECT_GE(stamp, std::chrono::floor<std::chrono::seconds>(before));
   EXPECT_LE(stamp, std::chrono::system_clock::now());
   EXPECT_EQ(r.headers.at("x-npcl-signature"),
-            expected_signature(crm_.secret(), r.headers.at("x-npcl-timestamp"), r.body));
+            npcl::fakes::crm_signature(crm_.secret(), r.headers.at("x-npcl-timestamp"), r.body));
   EXPECT_TRUE(r.signature_valid);
   EXPECT_EQ(r.body.find(crm_.secret()), std::string::npos);
 }
@@ -134,7 +116,8 @@ TEST_F(crm_tools, a_request_signed_with_another_secret_is_refused_and_the_model_
   ASSERT_EQ(seen.size(), 1u) << "a refused signature is not sent again";
   EXPECT_FALSE(seen[0].signature_valid);
   EXPECT_EQ(attempts("refused"), 1u);
-  EXPECT_NE(seen[0].headers.at("x-npcl-signature"), expected_signature(crm_.secret(), seen[0].headers.at("x-npcl-timestamp"), seen[0].body));
+  EXPECT_NE(seen[0].headers.at("x-npcl-signature"),
+            npcl::fakes::crm_signature(crm_.secret(), seen[0].headers.at("x-npcl-timestamp"), seen[0].body));
 }
 
 TEST_F(crm_tools, a_lookup_is_asked_again_after_a_503_with_the_same_request_id) {
