@@ -2,12 +2,15 @@
 // each echoing a burst-free stream; every packet the fake Asterisk receives
 // should be 20 ms after the previous one.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <vector>
 
 #include "app/daemon_harness.hpp"
 #include "fakes/rtp_peer.hpp"
@@ -15,33 +18,47 @@
 namespace npcl::test {
 namespace {
 
-// The longest a thread of this process waited past a 1 ms wake-up while it ran. A shared
-// virtual machine sometimes stops the whole guest for tens of milliseconds; a gap measured
-// then says nothing about the daemon's pacing, and this shows when it happened.
+// The longest a thread of this process waited past a 1 ms wake-up while it ran, with one
+// such thread pinned to each CPU. A shared virtual machine sometimes stops a virtual CPU, or
+// the whole guest, for tens of milliseconds; a gap measured then says nothing about the
+// daemon's pacing, and this shows when it happened. One watch on one CPU misses a stall of
+// the other, which is where the daemon's threads may be.
 class stall_watch {
  public:
-  stall_watch()
-      : thread_([this] {
-          auto next = std::chrono::steady_clock::now();
-          while (!stop_.load()) {
-            next += 1ms;
-            std::this_thread::sleep_until(next);
-            auto late = std::chrono::steady_clock::now() - next;
-            if (late > worst_.load()) worst_.store(late);
-            if (late > 5ms) next = std::chrono::steady_clock::now();
+  stall_watch() {
+    const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned cpu = 0; cpu < cpus; ++cpu) {
+      threads_.emplace_back([this, cpu] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        auto next = std::chrono::steady_clock::now();
+        while (!stop_.load()) {
+          next += 1ms;
+          std::this_thread::sleep_until(next);
+          auto late = std::chrono::steady_clock::now() - next;
+          auto seen = worst_.load();
+          while (late > seen && !worst_.compare_exchange_weak(seen, late)) {
           }
-        }) {}
+          if (late > 5ms) next = std::chrono::steady_clock::now();
+        }
+      });
+    }
+  }
   ~stall_watch() { stop(); }
   std::chrono::steady_clock::duration stop() {
     stop_.store(true);
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
     return worst_.load();
   }
 
  private:
   std::atomic<bool> stop_{false};
   std::atomic<std::chrono::steady_clock::duration> worst_{};
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 struct pacing_figures {
@@ -93,7 +110,7 @@ void measure_pacing(pacing_figures& f) {
   auto pct = [&](double q) { return gaps_ms[static_cast<std::size_t>(q * (gaps_ms.size() - 1))]; };
   f = {pct(0.01), pct(0.5), pct(0.99), gaps_ms.back(), f.worst_stall};
   std::printf("inter-packet gaps over %zu samples, %d calls: p1 %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
-              "worst stall of a 1 ms watch thread %.2f ms\n",
+              "worst stall of a 1 ms watch thread per CPU %.2f ms\n",
               gaps_ms.size(), calls, f.p1, f.p50, f.p99, f.max,
               std::chrono::duration<double, std::milli>(f.worst_stall).count());
   for (auto& c : callers) fake.caller_hangup(c);
@@ -101,15 +118,22 @@ void measure_pacing(pacing_figures& f) {
 }
 
 TEST(pacing, hundred_calls_keep_inter_packet_gaps_within_2ms_at_p99) {
-  // A run during which the machine itself stalled is measured again, up to five times in all;
-  // the last run is judged whatever happened, so a daemon that paces badly still fails.
+  // A run during which the machine itself stalled is measured again, up to five times in all.
+  // If every run stalled, the one the machine disturbed least is judged: bad pacing shows in
+  // every run, a stall only in some, so a daemon that paces badly still fails.
   constexpr int attempts = 5;
   pacing_figures f;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    measure_pacing(f);
+    pacing_figures run;
+    measure_pacing(run);
     if (HasFatalFailure()) return;
-    if (f.worst_stall <= 5ms) break;
+    if (attempt == 1 || run.worst_stall < f.worst_stall) f = run;
+    if (run.worst_stall <= 5ms) break;
     std::printf("the machine stalled during run %d; the figures above do not count\n", attempt);
+  }
+  if (f.worst_stall > 5ms) {
+    std::printf("every run stalled; judging the least disturbed (stall %.2f ms)\n",
+                std::chrono::duration<double, std::milli>(f.worst_stall).count());
   }
   EXPECT_NEAR(f.p50, 20.0, 0.5);
   EXPECT_GE(f.p1, 18.0);
