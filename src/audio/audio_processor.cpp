@@ -8,14 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "audio/webrtc_vad.hpp"
-
 namespace npcl::audio {
 namespace {
-
-// Mode 1 ("low bitrate") of the GMM VAD: less eager than 0 on telephone
-// noise, still catches quiet speech; the decision proper is speech_detector's.
-constexpr int gmm_vad_mode = 1;
 
 void check(int err, const char* what) {
   if (err != webrtc::AudioProcessing::kNoError) {
@@ -36,13 +30,8 @@ webrtc::NoiseSuppression::Level ns_level(int level) {
 }  // namespace
 
 struct audio_processor::impl {
-  struct vad_deleter {
-    void operator()(WebRtcVadInst* vad) const noexcept { WebRtcVad_Free(vad); }
-  };
-
   vad_options options;                                  ///< settings given at construction
   std::unique_ptr<webrtc::AudioProcessing> apm;         ///< capture-side processing chain
-  std::unique_ptr<WebRtcVadInst, vad_deleter> gmm_vad;  ///< classic VAD run on the cleaned chunk
   webrtc::AudioFrame capture;                           ///< reused capture buffer (3840 samples)
   webrtc::AudioFrame render;                            ///< reused far-end buffer
 
@@ -69,15 +58,8 @@ struct audio_processor::impl {
             "AEC level");
       check(apm->echo_cancellation()->Enable(true), "AEC");
     }
-    check(apm->voice_detection()->set_likelihood(webrtc::VoiceDetection::kModerateLikelihood),
-          "voice detection likelihood");
-    check(apm->voice_detection()->Enable(true), "voice detection");
-
-    gmm_vad.reset(WebRtcVad_Create());
-    if (!gmm_vad || WebRtcVad_Init(gmm_vad.get()) != 0 ||
-        WebRtcVad_set_mode(gmm_vad.get(), gmm_vad_mode) != 0) {
-      throw std::invalid_argument("audio_processor: webrtc GMM VAD set-up failed");
-    }
+    // No webrtc voice detection: its VADs flag tones and noise as voice
+    // (docs/PERFORMANCE.md), so speech_detector decides and their cost is saved.
   }
 
   static void load(webrtc::AudioFrame& f, std::span<const std::int16_t> chunk, int rate_hz) {
@@ -125,11 +107,9 @@ std::optional<chunk_features> audio_processor::process(std::span<std::int16_t> c
   std::copy_n(s.capture.data_, chunk.size(), chunk.begin());
 
   chunk_features f;
-  f.apm_voice = s.apm->voice_detection()->stream_has_voice();
   if (s.options.noise_suppression > 0) {
     f.speech_probability = s.apm->noise_suppression()->speech_probability();
   }
-  f.gmm_voice = WebRtcVad_Process(s.gmm_vad.get(), sample_rate_hz_, chunk.data(), chunk.size()) == 1;
   double sum = 0.0;
   for (const std::int16_t x : chunk) sum += static_cast<double>(x) * x;
   f.energy = std::sqrt(sum / static_cast<double>(chunk.size())) / 32768.0;

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dot_product.hpp"
+
 namespace npcl::audio {
 namespace {
 
@@ -121,15 +123,11 @@ void echo_guard::near_end(std::span<const std::int16_t> received) {
   record(received, near_, near_low_, near_state_, near_phase_, nullptr);
 }
 
-double echo_guard::ncc(const float* near, const float* far, std::size_t n) const {
-  float dot = 0.f, en = 0.f, ef = 0.f;
-  for (std::size_t i = 0; i < n; ++i) {
-    dot += near[i] * far[i];
-    en += near[i] * near[i];
-    ef += far[i] * far[i];
-  }
-  if (en <= 0.f || ef <= 0.f) return 0.0;
-  return static_cast<double>(dot) / std::sqrt(static_cast<double>(en) * static_cast<double>(ef));
+double echo_guard::ncc(const float* near, float near_energy, const float* far, std::size_t n) const {
+  const float ef = dot_product(far, far, n);
+  if (near_energy <= 0.f || ef <= 0.f) return 0.0;
+  return static_cast<double>(dot_product(near, far, n)) /
+         std::sqrt(static_cast<double>(near_energy) * static_cast<double>(ef));
 }
 
 bool echo_guard::is_echo() {
@@ -137,13 +135,14 @@ bool echo_guard::is_echo() {
   last_delay_ = -1;
   if (far_quiet_ >= far_.keep) return false;
   const float* near = near_.end_ptr() - window_;
+  const float near_full_energy = dot_product(near, near, window_);
   // Far segment ending `lag` samples before the newest sent sample.
   auto far_at = [&](long lag) { return far_.end_ptr() - lag - static_cast<long>(window_); };
   auto refine = [&](long centre, long span) {
     const long lo = std::max(0L, centre - span);
     const long hi = std::min(static_cast<long>(max_lag_), centre + span);
     for (long lag = lo; lag <= hi; ++lag) {
-      const double c = ncc(near, far_at(lag), window_);
+      const double c = ncc(near, near_full_energy, far_at(lag), window_);
       if (c > last_correlation_) {
         last_correlation_ = c;
         last_delay_ = lag;
@@ -160,22 +159,22 @@ bool echo_guard::is_echo() {
   const std::size_t w = window_ / static_cast<std::size_t>(factor_);
   const long max_low = static_cast<long>(max_lag_) / factor_;
   const float* near_low = near_low_.end_ptr() - w;
-  float near_energy = 0.f;
-  for (std::size_t i = 0; i < w; ++i) near_energy += near_low[i] * near_low[i];
+  const float near_energy = dot_product(near_low, near_low, w);
   if (near_energy <= 0.f) return false;
   const float* far_low_end = far_low_.end_ptr();
   double far_energy = 0.0;
   for (std::size_t i = 0; i < w; ++i) far_energy += far_low_end[-1 - static_cast<long>(i)] * far_low_end[-1 - static_cast<long>(i)];
-  double best = -1.0;
-  long best_low = 0;
+  // Only positive correlations can be echo; among them the near energy is
+  // the same for every lag, so dot² / far energy ranks them without a root.
+  double best = 0.0;
+  long best_low = -1;
   for (long lag = 0; lag <= max_low; ++lag) {
     const float* f = far_low_end - lag - static_cast<long>(w);
-    float dot = 0.f;
-    for (std::size_t i = 0; i < w; ++i) dot += near_low[i] * f[i];
-    if (far_energy > 1e-12) {
-      const double c = dot / std::sqrt(static_cast<double>(near_energy) * far_energy);
-      if (c > best) {
-        best = c;
+    const double dot = dot_product(near_low, f, w);
+    if (dot > 0.0 && far_energy > 1e-12) {
+      const double score = dot * dot / far_energy;
+      if (score > best) {
+        best = score;
         best_low = lag;
       }
     }
@@ -186,7 +185,7 @@ bool echo_guard::is_echo() {
       far_energy = std::max(0.0, far_energy + in * in - out * out);
     }
   }
-  if (best < 0.0) return false;
+  if (best_low < 0) return false;
   refine(best_low * factor_, factor_);
   tracked_lag_ = last_correlation_ >= threshold_ ? last_delay_ : -1;
   return last_correlation_ >= threshold_;

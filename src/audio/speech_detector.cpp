@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dot_product.hpp"
+
 namespace npcl::audio {
 namespace {
 
@@ -92,15 +94,18 @@ speech_detector::speech_detector(const audio_format& format, const vad_options& 
     const double a = -2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(fft_size_);
     twiddle_[k] = {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))};
   }
+  // The real window goes through a complex FFT of half its size (even
+  // samples as real parts, odd ones as imaginary), then is split apart.
+  const std::size_t half_size = fft_size_ / 2;
   std::size_t bits = 0;
-  while ((std::size_t{1} << bits) < fft_size_) ++bits;
-  bit_reverse_.resize(fft_size_);
-  for (std::size_t i = 0; i < fft_size_; ++i) {
+  while ((std::size_t{1} << bits) < half_size) ++bits;
+  bit_reverse_.resize(half_size);
+  for (std::size_t i = 0; i < half_size; ++i) {
     std::size_t r = 0;
     for (std::size_t b = 0; b < bits; ++b) r |= ((i >> b) & 1U) << (bits - 1 - b);
     bit_reverse_[i] = static_cast<std::uint32_t>(r);
   }
-  spectrum_.resize(fft_size_);
+  spectrum_.resize(half_size);
   power_.resize(band_hi_ - band_lo_);
   reset();
 }
@@ -141,8 +146,7 @@ void speech_detector::fold_run_into_background() {
   clear_run_levels();
 }
 
-// Iterative radix-2 decimation-in-time FFT, in place; the size is a power of
-// two fixed at construction.
+// Iterative radix-2 decimation-in-time FFT of fft_size_ / 2 points, in place.
 void speech_detector::fft(std::vector<std::complex<float>>& data) const {
   const std::size_t n = data.size();
   for (std::size_t i = 0; i < n; ++i) {
@@ -151,10 +155,15 @@ void speech_detector::fft(std::vector<std::complex<float>>& data) const {
   }
   for (std::size_t len = 2; len <= n; len <<= 1) {
     const std::size_t half = len / 2;
-    const std::size_t step = n / len;
+    const std::size_t step = fft_size_ / len;  // twiddle_ is laid out for fft_size_ points
     for (std::size_t start = 0; start < n; start += len) {
       for (std::size_t k = 0; k < half; ++k) {
-        const std::complex<float> t = twiddle_[k * step] * data[start + k + half];
+        // Spelled out: std::complex's operator* guards against inf/NaN with
+        // a library call per product, which this data never needs.
+        const std::complex<float> w = twiddle_[k * step];
+        const std::complex<float> b = data[start + k + half];
+        const std::complex<float> t{w.real() * b.real() - w.imag() * b.imag(),
+                                    w.real() * b.imag() + w.imag() * b.real()};
         data[start + k + half] = data[start + k] - t;
         data[start + k] += t;
       }
@@ -174,8 +183,7 @@ double speech_detector::autocorrelation_peak() const {
   double best = 0.0;
   for (std::size_t lag = pitch_min_lag; lag <= pitch_max_lag; ++lag) {
     const float* y = x - lag;
-    float dot = 0.f;
-    for (std::size_t n = 0; n < pitch_window; ++n) dot += x[n] * y[n];
+    const float dot = dot_product(x, y, pitch_window);
     if (energy_y > 0.0) best = std::max(best, static_cast<double>(dot) / std::sqrt(energy_x * energy_y));
     if (lag < pitch_max_lag) {
       // Next lag: the segment gains the sample before it and loses its last.
@@ -223,17 +231,39 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
   // Quiet chunks are never speech: skip the spectral work they do not need.
   if (a.energy < options_.energy_threshold) return a;
 
-  for (std::size_t n = 0; n < fft_size_; ++n) spectrum_[n] = {history_[n] * window_[n], 0.f};
+  const std::size_t half_size = spectrum_.size();
+  for (std::size_t n = 0; n < half_size; ++n) {
+    spectrum_[n] = {history_[2 * n] * window_[2 * n], history_[2 * n + 1] * window_[2 * n + 1]};
+  }
   fft(spectrum_);
   double total = 0.0;
   double log_sum = 0.0;
   constexpr double floor = 1e-12;  // keeps log() finite on digital silence in a bin
+  // The log of a product of eight bins instead of eight logs: bin powers lie
+  // within 1e-12..3e5, so eight of them multiply without under- or overflow.
+  double product = 1.0;
+  std::size_t in_product = 0;
   for (std::size_t k = band_lo_; k < band_hi_; ++k) {
-    const float p = std::norm(spectrum_[k]);
+    // Bin k of the real window from bins k and N/2 − k of the packed one:
+    // X = E + e^(−2πik/N)·O, E = (Z[k] + Z*[N/2−k]) / 2, O = (Z[k] − Z*[N/2−k]) / 2i.
+    const std::complex<float> z = spectrum_[k % half_size];
+    const std::complex<float> zc = std::conj(spectrum_[(half_size - k) % half_size]);
+    const float er = 0.5f * (z.real() + zc.real()), ei = 0.5f * (z.imag() + zc.imag());
+    const float or_ = 0.5f * (z.imag() - zc.imag()), oi = -0.5f * (z.real() - zc.real());
+    const std::complex<float> w = twiddle_[k];
+    const float xr = er + w.real() * or_ - w.imag() * oi;
+    const float xi = ei + w.real() * oi + w.imag() * or_;
+    const float p = xr * xr + xi * xi;
     power_[k - band_lo_] = p;
     total += p;
-    log_sum += std::log(static_cast<double>(p) + floor);
+    product *= static_cast<double>(p) + floor;
+    if (++in_product == 8) {
+      log_sum += std::log(product);
+      product = 1.0;
+      in_product = 0;
+    }
   }
+  log_sum += std::log(product);
   const auto bins = static_cast<double>(power_.size());
   if (total > 0.0) {
     a.flatness = std::exp(log_sum / bins) / (total / bins + floor);

@@ -12,15 +12,13 @@ namespace npcl::audio {
 
 /// What the processor learnt about one 10 ms chunk of the caller's audio.
 struct chunk_features {
-  bool apm_voice = false;          ///< webrtc APM voice detection flag (energy in speech bands)
-  bool gmm_voice = false;          ///< classic webrtc GMM VAD flag on the cleaned chunk
   float speech_probability = 0.f;  ///< noise suppression's speech probability (0..1), 0 when NS is off
   double energy = 0.0;             ///< RMS of the cleaned chunk as a fraction of full scale (0..1)
 };
 
 /// Cleans the caller's audio with webrtc AudioProcessing (high-pass filter,
 /// noise suppression, optional digital AGC, optional echo canceller fed with
-/// what playout sends, voice detection) in 10 ms chunks at 8 or 16 kHz, and
+/// what playout sends) in 10 ms chunks at 8 or 16 kHz, and
 /// reports per-chunk features for the speech decision. One instance per call
 /// and direction; deterministic, no I/O, not thread-safe (a call's strand
 /// owns it).

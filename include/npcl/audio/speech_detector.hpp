@@ -94,8 +94,8 @@ class speech_detector {
   std::vector<float> pitch_history_;  ///< last 36 ms at 8 kHz for the pitch search (full scale = 1)
   std::vector<float> window_;         ///< Hann window, fft_size_ coefficients
   std::vector<std::complex<float>> twiddle_;  ///< e^(−2πik/N), k < N/2
-  std::vector<std::uint32_t> bit_reverse_;    ///< FFT input permutation, N entries
-  mutable std::vector<std::complex<float>> spectrum_;  ///< FFT work buffer, N entries
+  std::vector<std::uint32_t> bit_reverse_;    ///< FFT input permutation, N/2 entries
+  mutable std::vector<std::complex<float>> spectrum_;  ///< FFT work buffer, N/2 entries (the packed real window)
   mutable std::vector<float> power_;  ///< band power spectrum work buffer
 
   std::uint64_t chunk_index_ = 0;     ///< chunks passed to update() since reset
