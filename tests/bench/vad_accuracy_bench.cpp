@@ -335,6 +335,45 @@ std::string per_minute(std::uint64_t count, double minutes) {
 
 int snr_order(const std::string& snr) { return snr == "inf" ? 1000 : std::stoi(snr); }
 
+/// What the labels leave to any detector that needs min_speech of speech
+/// before it calls an onset: frames it must call silence at the start of
+/// every labelled spurt, from a clean (noiseless) file.
+struct label_ceiling {
+  std::uint64_t silence = 0;      ///< labelled silence frames
+  std::uint64_t spurts = 0;       ///< labelled spurts (runs of speech frames)
+  std::uint64_t quiet_lead = 0;   ///< spurt frames before the first one at or above the energy gate
+  std::uint64_t late = 0;         ///< frames lost starting every spurt min_speech late
+  std::uint64_t gate_late = 0;    ///< frames lost starting min_speech after the first frame above the gate
+
+  void add(const std::vector<std::int16_t>& clean, const std::vector<bool>& labels, std::size_t min_frames,
+           double gate) {
+    const std::size_t n = labels.size();
+    for (std::size_t i = 0; i < n;) {
+      if (!labels[i]) {
+        ++silence;
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < n && labels[end]) ++end;
+      std::size_t first_loud = i;
+      for (; first_loud < end; ++first_loud) {
+        double sum = 0.0;
+        for (std::size_t k = 0; k < chunk; ++k) {
+          const double x = clean[first_loud * chunk + k];
+          sum += x * x;
+        }
+        if (std::sqrt(sum / chunk) / 32768.0 >= gate) break;
+      }
+      ++spurts;
+      quiet_lead += first_loud - i;
+      late += std::min(min_frames, end - i);
+      gate_late += std::min(first_loud - i + min_frames, end - i);
+      i = end;
+    }
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -352,6 +391,9 @@ int main(int argc, char** argv) {
   const auto specs = methods();
   // scores[method][key] with keys "lang|snr", "noise|snr", "snr|<snr>", "echo|lang|condition".
   std::vector<std::map<std::string, score>> scores(specs.size());
+  std::map<std::string, label_ceiling> ceilings;  // by language, from the clean files
+  const npcl::audio::vad_options defaults;
+  const auto min_frames = static_cast<std::size_t>((defaults.min_speech.count() + chunk_ms - 1) / chunk_ms);
 
   for (const auto& file : *files) {
     auto near = load_wav(dir / file.wav);
@@ -367,6 +409,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %zu samples do not match %zu labels or the far end (%zu samples)\n",
                    file.wav.c_str(), near->size(), labels->size(), far.size());
       return 1;
+    }
+
+    if (file.set == "speech" && file.condition == "clean") {
+      ceilings[file.language].add(*near, *labels, min_frames, defaults.energy_threshold);
     }
 
     for (std::size_t m = 0; m < specs.size(); ++m) {
@@ -477,6 +523,21 @@ int main(int argc, char** argv) {
     std::printf("| %s | %s | %s | %s | %s |\n", specs[m].name.c_str(), truncated_pct(worst_speech).c_str(),
                 truncated_pct(worst_silence).c_str(),
                 worst_speech >= 0.90 && worst_silence >= 0.95 ? "yes" : "no", truncated_pct(worst_unheld).c_str());
+  }
+
+  std::printf("\n### What the labels allow: silence precision of a detector right on every frame but the "
+              "first %zu ms of each spurt (clean files)\n\n", min_frames * chunk_ms);
+  std::printf("| language | spurts | frames per spurt under the %.2f energy gate before the first above it |"
+              " starts %zu ms late | starts %zu ms after the first frame above the gate |\n|---|---|---|---|---|\n",
+              defaults.energy_threshold, min_frames * chunk_ms, min_frames * chunk_ms);
+  for (const auto& lang : {"en", "hi", "bn"}) {
+    const auto it = ceilings.find(lang);
+    if (it == ceilings.end() || it->second.spurts == 0) continue;
+    const label_ceiling& c = it->second;
+    char lead[32];
+    std::snprintf(lead, sizeof lead, "%.1f", static_cast<double>(c.quiet_lead) / static_cast<double>(c.spurts));
+    std::printf("| %s | %llu | %s | %s | %s |\n", lang, static_cast<unsigned long long>(c.spurts), lead,
+                pct(c.silence, c.silence + c.late).c_str(), pct(c.silence, c.silence + c.gate_late).c_str());
   }
   return 0;
 }
