@@ -214,9 +214,7 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
     pitch_out[i] = sum * scale / static_cast<float>(decimation_);
   }
 
-  double sum_sq = 0.0;
-  for (const std::int16_t s : chunk) sum_sq += static_cast<double>(s) * s;
-  a.energy = std::sqrt(sum_sq / static_cast<double>(chunk.size())) / 32768.0;
+  a.energy = features.energy;  // the processor measured this very chunk
   level_db_ = 20.0 * std::log10(std::max(a.energy, 1e-9));
   const bool loud = a.energy >= options_.energy_threshold;
   // A rise within the lead window already started this sound (the vowel
@@ -290,7 +288,6 @@ chunk_analysis speech_detector::analyse(std::span<const std::int16_t> chunk,
   a.periodicity = autocorrelation_peak();
   a.speech_like = a.periodicity >= options_.min_periodicity && a.tonality <= options_.max_tonality &&
                   a.flatness <= options_.max_flatness;
-  (void)features;
   return a;
 }
 

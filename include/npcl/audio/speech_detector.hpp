@@ -52,7 +52,8 @@ class speech_detector {
   std::size_t chunk_samples() const noexcept { return chunk_samples_; }
 
   /// Adds one cleaned 10 ms chunk to the analysis window and measures it;
-  /// `features` come from audio_processor for the same chunk. A chunk of the
+  /// `features` come from audio_processor for the same chunk (its energy is
+  /// taken from there, not measured again). A chunk of the
   /// wrong length yields a default (not speech) analysis and is not kept.
   chunk_analysis analyse(std::span<const std::int16_t> chunk, const chunk_features& features);
 
