@@ -39,8 +39,16 @@ inbound_pipeline::result inbound_pipeline::process(const frame& in) {
       }
     }
     const speech_decision d = detector_.update(speech_like);
-    r.onset = r.onset || d.onset;
-    r.offset = r.offset || d.offset;
+    // Edges count whole chunks: a start at its chunk's beginning, an end at
+    // the end of the last speech chunk.
+    if (d.onset) {
+      r.onset = true;
+      r.speech_start = std::chrono::milliseconds{static_cast<std::int64_t>(d.segment_edge) * 10};
+    }
+    if (d.offset) {
+      r.offset = true;
+      r.speech_end = std::chrono::milliseconds{static_cast<std::int64_t>(d.segment_edge + 1) * 10};
+    }
   }
   r.speaking = detector_.speaking();
   return r;

@@ -55,7 +55,13 @@ constexpr double turn_keep_range_db = 14.0;
 constexpr double turn_peak_decay_db = 0.02;
 constexpr double background_weight = 0.1;
 constexpr double background_decay_db = 0.02;
-constexpr double onset_margin_db = 7.0;
+constexpr double onset_margin_db = 9.0;
+// A segment's edges: speech starts softly under the gate before its first
+// voiced chunk (a breath, a soft consonant: 1.5-2.5 chunks on average in
+// the corpus) and words end in unvoiced or fading sounds after their last
+// voiced chunk. Measured on the corpus's labels (docs/PERFORMANCE.md).
+constexpr std::uint64_t segment_pre_roll = 2;
+constexpr std::uint64_t segment_tail = 12;
 
 std::size_t chunks_of(std::chrono::milliseconds d) {
   return static_cast<std::size_t>((d.count() + 9) / 10);
@@ -124,6 +130,9 @@ void speech_detector::reset() {
   level_db_ = 0.0;
   turn_peak_db_ = 0.0;
   background_db_ = background_floor_db_;
+  run_start_ = 0;
+  speech_end_ = 0;
+  segment_floor_ = 0;
   clear_run_levels();
 }
 
@@ -312,6 +321,7 @@ speech_decision speech_detector::update(bool speech_like) {
       // Chunks between the latest rise and this first voiced one.
       lead_credit_ = burst_age_ <= max_lead_chunks ? std::min(burst_age_, max_lead_credit) : 0;
       clear_run_levels();
+      run_start_ = d.chunk_index - std::min<std::uint64_t>(lead_credit_, d.chunk_index);
     }
     ++speech_run_;
     gap_run_ = 0;
@@ -329,15 +339,22 @@ speech_decision speech_detector::update(bool speech_like) {
   if (!speaking_ && counts && speech_run_ + lead_credit_ >= min_speech_chunks_ && above_background) {
     speaking_ = true;
     d.onset = true;
+    // Never back into the previous segment (possible with a hangover
+    // shorter than the edges).
+    d.segment_edge = std::max(run_start_ - std::min(segment_pre_roll, run_start_), segment_floor_);
+    speech_end_ = d.chunk_index;
     turn_peak_db_ = run_peak_db_;
     clear_run_levels();
   } else if (speaking_ && gap_run_ >= hangover_chunks_) {
     speaking_ = false;
     d.offset = true;
+    d.segment_edge = std::min(speech_end_ + segment_tail, d.chunk_index);
+    segment_floor_ = d.segment_edge + 1;
     speech_run_ = 0;
     clear_run_levels();
   } else if (speaking_ && counts) {
     turn_peak_db_ = std::max(turn_peak_db_, level_db_);
+    speech_end_ = d.chunk_index;
   }
   if (speaking_) turn_peak_db_ -= turn_peak_decay_db;
   d.speaking = speaking_;

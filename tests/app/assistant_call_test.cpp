@@ -203,8 +203,15 @@ std::chrono::milliseconds barge_in_stop_delay(fake_ari_server& ari, fake_realtim
   EXPECT_FALSE(peer.wait_for_received(peer.received().size() + 3, 400ms)) << "audio kept playing";
   auto sent = peer.sent();
   auto received = peer.received();
+  EXPECT_TRUE(peer.wait_for_played(3s));  // all 800 ms said, and the pause after it
   ari.caller_hangup(caller);
   EXPECT_TRUE(ari.wait_for_idle(5s));
+  // The call's record of the caller: one turn, the 800 ms spoken with at
+  // most the segment's 20 ms lead and 120 ms tail, never the 300 ms hangover.
+  EXPECT_TRUE(metric_becomes(d->http_port(), "caller_turns_total", 1));
+  auto speech_ms = metric_value(http_get(d->http_port(), "/metrics").body, "caller_speech_milliseconds_total");
+  EXPECT_GE(speech_ms, 780);
+  EXPECT_LE(speech_ms, 960);
   if (sent.size() <= sent_before || received.empty()) return std::chrono::milliseconds::max();
   auto speech_start = sent[sent_before].at;
   return std::chrono::duration_cast<std::chrono::milliseconds>(received.back().arrival - speech_start);

@@ -113,6 +113,16 @@ std::size_t start_chunk(const pcm& s, int rate_hz) {
   return s.size() / n;
 }
 
+// One past the last chunk at or above the start level.
+std::size_t end_chunk(const pcm& s, int rate_hz) {
+  const std::size_t n = static_cast<std::size_t>(rate_hz / 100);
+  std::size_t end = 0;
+  for (std::size_t c = 0; (c + 1) * n <= s.size(); ++c) {
+    if (rms(s.data() + c * n, n) >= start_level) end = c + 1;
+  }
+  return end;
+}
+
 // RMS of the chunks above the gate: the "reference speech level".
 double active_level(const pcm& s, int rate_hz) {
   const std::size_t n = static_cast<std::size_t>(rate_hz / 100);
@@ -185,6 +195,7 @@ pcm tones(int rate_hz, int ms, std::initializer_list<double> hz, double level_ea
 struct run_log {
   std::vector<std::size_t> onset_chunks;   ///< chunk index (10 ms) at the end of each frame with an onset
   std::vector<std::size_t> offset_chunks;  ///< same for offsets
+  std::vector<std::pair<long, long>> segments;  ///< reported speech [start, end) in ms
   std::size_t echo_frames = 0;             ///< frames with echo_suppressed
   std::size_t rejected = 0;                ///< frames rejected
   double max_us = 0.0;                     ///< worst processing time of one 20 ms frame
@@ -211,7 +222,11 @@ run_log run(inbound_pipeline& p, const pcm& in, const pcm* far = nullptr) {
     log.max_us = std::max(log.max_us, us);
     ++frames;
     const std::size_t chunk_end = (at + n) / (n / static_cast<std::size_t>(p.format().ptime_ms / chunk_ms));
-    if (r.onset) log.onset_chunks.push_back(chunk_end);
+    if (r.offset && !log.segments.empty()) log.segments.back().second = static_cast<long>(r.speech_end.count());
+    if (r.onset) {
+      log.onset_chunks.push_back(chunk_end);
+      log.segments.emplace_back(static_cast<long>(r.speech_start.count()), -1);
+    }
     if (r.offset) log.offset_chunks.push_back(chunk_end);
     if (r.echo_suppressed) ++log.echo_frames;
     if (r.rejected) ++log.rejected;
@@ -228,6 +243,14 @@ class pipeline_at_rate : public testing::TestWithParam<int> {
   int rate() const { return GetParam(); }
   audio_format format() const { return audio_format{rate(), 1, 20}; }
   const std::vector<pcm>& speech() const { return speech_corpus::get().at(rate()); }
+  // One utterance after 500 ms of silence (so it starts at chunk 50), then
+  // a second of silence for the turn to end.
+  run_log run_utterance(inbound_pipeline& p, const pcm& utterance) const {
+    pcm in = silence_ms(rate(), 500);
+    append(in, utterance);
+    append(in, silence_ms(rate(), 1000));
+    return run(p, in);
+  }
   double reference_level() const {
     double sum = 0.0;
     for (const auto& s : speech()) sum += active_level(s, rate());
@@ -248,10 +271,7 @@ TEST_P(pipeline_at_rate, silence_never_triggers) {
 TEST_P(pipeline_at_rate, speech_detected_within_100_ms_of_its_start) {
   for (std::size_t i = 0; i < speech().size(); ++i) {
     inbound_pipeline p(format(), vad_options{});
-    pcm in = silence_ms(rate(), 500);
-    append(in, speech()[i]);
-    append(in, silence_ms(rate(), 1000));
-    const auto log = run(p, in);
+    const auto log = run_utterance(p, speech()[i]);
     const std::size_t start = 50 + start_chunk(speech()[i], rate());
     ASSERT_FALSE(log.onset_chunks.empty()) << speech_corpus::texts()[i];
     const long delay_ms = (static_cast<long>(log.onset_chunks.front()) - static_cast<long>(start)) * 10;
@@ -264,6 +284,28 @@ TEST_P(pipeline_at_rate, speech_detected_within_100_ms_of_its_start) {
     // The turn ends once the speech has: within hangover + 100 ms of its last chunk.
     ASSERT_FALSE(log.offset_chunks.empty()) << speech_corpus::texts()[i];
     EXPECT_FALSE(p.speaking());
+  }
+}
+
+// What the caller said, as the pipeline reports it once a turn is over:
+// from where the speech began, not where min_speech let the decision
+// follow, to where it ended, not where the hangover ran out.
+TEST_P(pipeline_at_rate, reported_speech_segments_span_the_utterance_not_the_decision_delays) {
+  for (std::size_t i = 0; i < speech().size(); ++i) {
+    inbound_pipeline p(format(), vad_options{});
+    const auto log = run_utterance(p, speech()[i]);
+    ASSERT_FALSE(log.segments.empty()) << speech_corpus::texts()[i];
+    const long start_ms = static_cast<long>(50 + start_chunk(speech()[i], rate())) * 10;
+    const long end_ms = static_cast<long>(50 + end_chunk(speech()[i], rate())) * 10;
+    const long onset_ms = static_cast<long>(log.onset_chunks.front()) * 10;
+    const long offset_ms = static_cast<long>(log.offset_chunks.back()) * 10;
+    std::printf("[ measured ] %d Hz \"%s\": speech %ld..%ld ms, reported %ld..%ld ms in %zu segments, "
+                "decided %ld..%ld ms\n",
+                rate(), speech_corpus::texts()[i].c_str(), start_ms, end_ms, log.segments.front().first,
+                log.segments.back().second, log.segments.size(), onset_ms, offset_ms);
+    EXPECT_LE(std::abs(log.segments.front().first - start_ms), 30) << speech_corpus::texts()[i];
+    EXPECT_LE(std::abs(log.segments.back().second - end_ms), 150) << speech_corpus::texts()[i];
+    for (const auto& [from, to] : log.segments) EXPECT_LT(from, to) << speech_corpus::texts()[i];
   }
 }
 

@@ -55,6 +55,8 @@ pcm vowel(int rate_hz, int ms, double peak = 12000.0, double pitch_hz = 120.0) {
 struct outcome {
   std::vector<std::uint64_t> onsets;   ///< chunk indices
   std::vector<std::uint64_t> offsets;  ///< chunk indices
+  std::vector<std::uint64_t> starts;   ///< segment_edge of each onset: where its speech began
+  std::vector<std::uint64_t> ends;     ///< segment_edge of each offset: where its speech ended
 };
 
 outcome run(int rate_hz, const pcm& audio, const vad_options& o = {}) {
@@ -67,8 +69,14 @@ outcome run(int rate_hz, const pcm& audio, const vad_options& o = {}) {
     pcm chunk(audio.begin() + static_cast<long>(at), audio.begin() + static_cast<long>(at + n));
     const auto f = processor.process(chunk);
     const auto d = detector.update(detector.analyse(chunk, *f).speech_like);
-    if (d.onset) out.onsets.push_back(d.chunk_index);
-    if (d.offset) out.offsets.push_back(d.chunk_index);
+    if (d.onset) {
+      out.onsets.push_back(d.chunk_index);
+      out.starts.push_back(d.segment_edge);
+    }
+    if (d.offset) {
+      out.offsets.push_back(d.chunk_index);
+      out.ends.push_back(d.segment_edge);
+    }
   }
   return out;
 }
@@ -97,6 +105,12 @@ TEST(speech_detector, a_vowel_gives_one_onset_after_min_speech_and_one_offset_af
     // Offset hangover (300 ms) after the vowel's last chunk, give or take the window.
     EXPECT_GE(r.offsets[0], 89U + 30U) << rate;
     EXPECT_LE(r.offsets[0], 89U + 30U + 4U) << rate;
+    // The turn as a segment: the vowel itself, give or take the 20 ms lead
+    // and 120 ms tail a segment has for soft starts and word ends.
+    EXPECT_GE(r.starts[0], 30U - 2U) << rate;
+    EXPECT_LE(r.starts[0], 30U) << rate;
+    EXPECT_GE(r.ends[0], 89U) << rate;
+    EXPECT_LE(r.ends[0], 89U + 12U + 3U) << rate;
   }
 }
 
@@ -107,6 +121,25 @@ pcm burst(int rate_hz) {
   pcm out(static_cast<std::size_t>(rate_hz / 100));
   for (auto& s : out) s = static_cast<std::int16_t>(std::clamp(g(gen), -32768.0, 32767.0));
   return out;
+}
+
+TEST(speech_detector, segments_never_overlap_even_with_a_hangover_shorter_than_their_edges) {
+  vad_options o;
+  o.hangover = std::chrono::milliseconds{10};
+  o.min_speech = std::chrono::milliseconds{10};
+  pcm audio = silence(8000, 300);
+  for (const int gap_ms : {20, 30, 40, 50}) {
+    append(audio, vowel(8000, 200));
+    append(audio, silence(8000, gap_ms));
+  }
+  append(audio, silence(8000, 300));
+  const auto r = run(8000, audio, o);
+  ASSERT_GE(r.starts.size(), 2U);
+  ASSERT_EQ(r.ends.size(), r.starts.size());
+  for (std::size_t i = 0; i < r.starts.size(); ++i) {
+    EXPECT_LE(r.starts[i], r.ends[i]) << i;
+    if (i + 1 < r.starts.size()) EXPECT_GT(r.starts[i + 1], r.ends[i]) << i;
+  }
 }
 
 TEST(speech_detector, a_consonant_burst_just_before_a_vowel_brings_the_onset_forward_an_older_one_does_not) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,11 @@ class inbound_pipeline {
     bool onset = false;            ///< the caller started speaking within this frame
     bool offset = false;           ///< the caller stopped speaking within this frame
     bool speaking = false;         ///< inside a caller turn after this frame
+    /// With `onset`: where the caller's speech began; with `offset`: where it
+    /// ended (the hangover that confirmed the end is not part of it). Audio
+    /// time since the pipeline started or was reset.
+    std::chrono::milliseconds speech_start{0};
+    std::chrono::milliseconds speech_end{0};
     bool echo_suppressed = false;  ///< speech-like audio here was taken for echo and ignored
     bool rejected = false;         ///< wrong rate or not whole 10 ms chunks: passed through, not analysed
   };
@@ -45,6 +51,12 @@ class inbound_pipeline {
 
   /// True inside a caller turn.
   bool speaking() const noexcept { return detector_.speaking(); }
+
+  /// Audio analysed since construction or reset(): the time base of
+  /// result::speech_start and speech_end.
+  std::chrono::milliseconds position() const noexcept {
+    return std::chrono::milliseconds{static_cast<std::int64_t>(detector_.chunks()) * 10};
+  }
 
   /// Forgets everything heard and sent (new call leg, after a transfer).
   void reset();

@@ -26,6 +26,10 @@ struct speech_decision {
   bool onset = false;             ///< the caller has started speaking (min_speech of speech reached here)
   bool offset = false;            ///< the caller has stopped (hangover of non-speech reached here)
   bool speaking = false;          ///< inside a turn after this chunk
+  /// With `onset`: the first chunk of the speech that opened the turn, which
+  /// the decision reaches only min_speech later. With `offset`: the last
+  /// chunk of the turn's speech; the hangover after it was not speech.
+  std::uint64_t segment_edge = 0;
 };
 
 /// Decides, chunk by chunk, whether the caller is speaking. A chunk counts as
@@ -40,6 +44,9 @@ struct speech_decision {
 /// turn (voiced chunks far below the turn's recent peak do not count for
 /// the hangover) nor open one (an onset must stand above the level of the
 /// voiced fragments heard outside turns).
+/// Each turn is also reported as a segment of speech: where it began (at
+/// the onset) and where it ended (at the offset), which the live `speaking`
+/// state can only follow min_speech late and a hangover long.
 /// Deterministic, no I/O, not thread-safe.
 class speech_detector {
  public:
@@ -69,6 +76,9 @@ class speech_detector {
 
   /// True inside a turn (between an onset and its offset).
   bool speaking() const noexcept { return speaking_; }
+
+  /// Chunks passed to update() since construction or reset().
+  std::uint64_t chunks() const noexcept { return chunk_index_; }
 
   /// Forgets the audio history and any turn in progress; chunk indices
   /// restart at 0.
@@ -115,6 +125,9 @@ class speech_detector {
   double run_peak_db_ = 0.0;          ///< loudest chunk of the current voiced run (dB)
   double run_sum_db_ = 0.0;           ///< the run's levels, weighted as the background average takes them
   double run_keep_ = 1.0;             ///< weight the background keeps once the run is averaged in (1: empty run)
+  std::uint64_t run_start_ = 0;       ///< first chunk of the current voiced run, its credited lead included
+  std::uint64_t speech_end_ = 0;      ///< last chunk that counted as speech in the turn in progress
+  std::uint64_t segment_floor_ = 0;   ///< first chunk after the last reported segment
 };
 
 }  // namespace npcl::audio
