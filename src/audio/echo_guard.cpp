@@ -123,13 +123,6 @@ void echo_guard::near_end(std::span<const std::int16_t> received) {
   record(received, near_, near_low_, near_state_, near_phase_, nullptr);
 }
 
-double echo_guard::ncc(const float* near, float near_energy, const float* far, std::size_t n) const {
-  const float ef = dot_product(far, far, n);
-  if (near_energy <= 0.f || ef <= 0.f) return 0.0;
-  return static_cast<double>(dot_product(near, far, n)) /
-         std::sqrt(static_cast<double>(near_energy) * static_cast<double>(ef));
-}
-
 bool echo_guard::is_echo() {
   last_correlation_ = 0.0;
   last_delay_ = -1;
@@ -141,11 +134,25 @@ bool echo_guard::is_echo() {
   auto refine = [&](long centre, long span) {
     const long lo = std::max(0L, centre - span);
     const long hi = std::min(static_cast<long>(max_lag_), centre + span);
+    if (lo > hi || near_full_energy <= 0.f) return;
+    // The far energy slides with the lag, as in the coarse search.
+    double far_energy = dot_product(far_at(lo), far_at(lo), window_);
     for (long lag = lo; lag <= hi; ++lag) {
-      const double c = ncc(near, near_full_energy, far_at(lag), window_);
-      if (c > last_correlation_) {
-        last_correlation_ = c;
-        last_delay_ = lag;
+      const float* f = far_at(lag);
+      if (far_energy > 0.0) {
+        const double c = static_cast<double>(dot_product(near, f, window_)) /
+                         std::sqrt(static_cast<double>(near_full_energy) * far_energy);
+        if (c > last_correlation_) {
+          last_correlation_ = c;
+          last_delay_ = lag;
+        }
+      }
+      if (lag < hi) {
+        // Next lag: the segment gains the sample before it and loses its newest
+        // (the oldest kept sample is never read past).
+        const double in = f[-1];
+        const double out = f[window_ - 1];
+        far_energy = std::max(0.0, far_energy + in * in - out * out);
       }
     }
   };

@@ -63,8 +63,6 @@ class echo_guard {
   /// inaudible samples into `quiet` when given.
   void record(std::span<const std::int16_t> samples, history& full, history& low, float state[4],
               int& phase, std::size_t* quiet);
-  /// Normalised cross-correlation of n samples, the near energy given.
-  double ncc(const float* near, float near_energy, const float* far, std::size_t n) const;
 
   int rate_hz_;                  ///< rate of both streams (Hz)
   int factor_;                   ///< full rate / 2 kHz (4 or 8)
