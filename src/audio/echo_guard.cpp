@@ -22,6 +22,15 @@ constexpr float audible = 0.003f;
 // Refinement around the tracked delay (full-rate samples each side).
 constexpr long track_span = 2;
 
+// Energy of the n-sample segment one sample older than `segment`, from the
+// segment's own: it gains the sample before it and loses its newest. The
+// caller never asks past the oldest kept sample.
+double energy_one_lag_older(double energy, const float* segment, std::size_t n) {
+  const double in = segment[-1];
+  const double out = segment[n - 1];
+  return std::max(0.0, energy + in * in - out * out);
+}
+
 }  // namespace
 
 void echo_guard::history::init(std::size_t keep_samples) {
@@ -147,13 +156,7 @@ bool echo_guard::is_echo() {
           last_delay_ = lag;
         }
       }
-      if (lag < hi) {
-        // Next lag: the segment gains the sample before it and loses its newest
-        // (the oldest kept sample is never read past).
-        const double in = f[-1];
-        const double out = f[window_ - 1];
-        far_energy = std::max(0.0, far_energy + in * in - out * out);
-      }
+      if (lag < hi) far_energy = energy_one_lag_older(far_energy, f, window_);
     }
   };
 
@@ -185,12 +188,7 @@ bool echo_guard::is_echo() {
         best_low = lag;
       }
     }
-    if (lag < max_low) {
-      // Next lag: the segment gains the sample before it and loses its newest.
-      const double in = f[-1];
-      const double out = f[w - 1];
-      far_energy = std::max(0.0, far_energy + in * in - out * out);
-    }
+    if (lag < max_low) far_energy = energy_one_lag_older(far_energy, f, w);
   }
   if (best_low < 0) return false;
   refine(best_low * factor_, factor_);
