@@ -44,10 +44,14 @@ inbound_pipeline::result inbound_pipeline::process(const frame& in) {
     if (d.onset) {
       r.onset = true;
       r.speech_start = std::chrono::milliseconds{static_cast<std::int64_t>(d.segment_edge) * 10};
+      ++closed_.turns;
+      open_from_ = r.speech_start;
     }
     if (d.offset) {
       r.offset = true;
       r.speech_end = std::chrono::milliseconds{static_cast<std::int64_t>(d.segment_edge + 1) * 10};
+      if (open_from_) closed_.speech += r.speech_end - *open_from_;
+      open_from_.reset();
     }
   }
   r.speaking = detector_.speaking();
@@ -66,7 +70,15 @@ bool inbound_pipeline::far_end(const frame& sent) {
   return ok;
 }
 
+inbound_pipeline::speech_tally inbound_pipeline::caller_speech() const noexcept {
+  speech_tally t = closed_;
+  if (open_from_) t.speech += position() - *open_from_;
+  return t;
+}
+
 void inbound_pipeline::reset() {
+  closed_ = {};
+  open_from_.reset();
   processor_.reset();
   detector_.reset();
   guard_.reset();

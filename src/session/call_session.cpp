@@ -273,14 +273,6 @@ void call_session::on_caller_audio(audio::frame f) {
   if (!link_ || ending_) return;
   if (listener_) {
     auto heard = listener_->process(f);
-    if (heard.offset && caller_turn_from_) {
-      caller_speech_ += heard.speech_end - *caller_turn_from_;
-      caller_turn_from_.reset();
-    }
-    if (heard.onset) {
-      ++caller_turns_;
-      caller_turn_from_ = heard.speech_start;
-    }
     if (heard.onset && !heard.echo_suppressed && deps_.vad->barge_in_mode != audio::vad_options::barge_in::server &&
         deps_.options.interruption_handling && playout_ && !playout_->idle())
       barge_in("local");  // no network round trip: the caller is heard at once
@@ -331,10 +323,7 @@ net::awaitable<void> call_session::tear_down() {
     endpoint_.reset();
   }
   // A caller who hangs up mid-sentence spoke until the last frame heard.
-  if (listener_ && caller_turn_from_) {
-    caller_speech_ += listener_->position() - *caller_turn_from_;
-    caller_turn_from_.reset();
-  }
+  const auto said = listener_ ? listener_->caller_speech() : audio::inbound_pipeline::speech_tally{};
   auto now = std::chrono::steady_clock::now();
   auto total = std::chrono::duration<double>(now - started_).count();
   auto talk = active_ ? std::chrono::duration<double>(now - answered_).count() : 0.0;
@@ -346,13 +335,13 @@ net::awaitable<void> call_session::tear_down() {
            outcome_, total, talk, stats.packets_in, stats.packets_out, stats.lost, stats.reordered,
            stats.duplicated, stats.late, stats.jitter_ms, stats.foreign_dropped, stats.malformed,
            played.frames_sent, played.late_sends, played.underruns, played.dropped_frames, dtmf_digits_,
-           caller_turns_, std::chrono::duration<double>(caller_speech_).count(),
+           said.turns, std::chrono::duration<double>(said.speech).count(),
            failure_.empty() ? std::string() : " failure=\"" + failure_ + "\"");
   auto& m = deps_.metrics;
   m.get_counter("calls_total", "Calls handled, by how they ended", {{"outcome", outcome_}}).inc();
-  m.get_counter("caller_turns_total", "Caller turns heard by local speech detection").inc(caller_turns_);
+  m.get_counter("caller_turns_total", "Caller turns heard by local speech detection").inc(static_cast<std::uint64_t>(said.turns));
   m.get_counter("caller_speech_milliseconds_total", "Caller speech in those turns, hangovers excluded")
-      .inc(static_cast<std::uint64_t>(std::max<std::int64_t>(caller_speech_.count(), 0)));
+      .inc(static_cast<std::uint64_t>(std::max<std::int64_t>(said.speech.count(), 0)));
   m.get_counter("media_packets_in_total", "Media packets received from Asterisk").inc(stats.packets_in);
   m.get_counter("media_packets_out_total", "Media packets sent to Asterisk").inc(stats.packets_out);
   m.get_counter("media_foreign_dropped_total", "Media packets dropped: not from Asterisk").inc(stats.foreign_dropped);

@@ -305,7 +305,15 @@ TEST_P(pipeline_at_rate, reported_speech_segments_span_the_utterance_not_the_dec
                 log.segments.back().second, log.segments.size(), onset_ms, offset_ms);
     EXPECT_LE(std::abs(log.segments.front().first - start_ms), 30) << speech_corpus::texts()[i];
     EXPECT_LE(std::abs(log.segments.back().second - end_ms), 150) << speech_corpus::texts()[i];
-    for (const auto& [from, to] : log.segments) EXPECT_LT(from, to) << speech_corpus::texts()[i];
+    long total_ms = 0;
+    for (const auto& [from, to] : log.segments) {
+      EXPECT_LT(from, to) << speech_corpus::texts()[i];
+      total_ms += to - from;
+    }
+    // The call's record sums the same segments.
+    const auto said = p.caller_speech();
+    EXPECT_EQ(said.turns, static_cast<int>(log.segments.size())) << speech_corpus::texts()[i];
+    EXPECT_EQ(said.speech.count(), total_ms) << speech_corpus::texts()[i];
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "npcl/audio/audio_format.hpp"
@@ -34,6 +35,13 @@ class inbound_pipeline {
     bool rejected = false;         ///< wrong rate or not whole 10 ms chunks: passed through, not analysed
   };
 
+  /// What the caller has said since construction or reset(), summed from
+  /// the reported segments.
+  struct speech_tally {
+    int turns = 0;                       ///< turns taken
+    std::chrono::milliseconds speech{0}; ///< speech in them, hangovers left out; a turn in progress counts to now
+  };
+
   /// Builds the pipeline for `format` (mono, 8000 or 16000 Hz, ptime a
   /// multiple of 10 ms). Throws std::invalid_argument otherwise or for
   /// invalid options (a start-up configuration error).
@@ -58,6 +66,9 @@ class inbound_pipeline {
     return std::chrono::milliseconds{static_cast<std::int64_t>(detector_.chunks()) * 10};
   }
 
+  /// The caller's turns and speech so far (for the call's record).
+  speech_tally caller_speech() const noexcept;
+
   /// Forgets everything heard and sent (new call leg, after a transfer).
   void reset();
 
@@ -69,6 +80,8 @@ class inbound_pipeline {
   audio_processor processor_;   ///< webrtc cleaning and features
   speech_detector detector_;    ///< the speech decision
   echo_guard guard_;            ///< the assistant's own voice coming back
+  speech_tally closed_;         ///< turns so far, speech of the ended ones
+  std::optional<std::chrono::milliseconds> open_from_;  ///< start of the turn in progress
 };
 
 }  // namespace npcl::audio

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "npcl/ari/call_control.hpp"
@@ -179,9 +178,6 @@ class call_session : public std::enable_shared_from_this<call_session>, public t
   std::string failure_;             ///< the failed step and Asterisk's message
   int dtmf_digits_ = 0;             ///< keypad digits received
   std::uint64_t frames_in_ = 0;     ///< caller audio frames delivered by the endpoint
-  int caller_turns_ = 0;            ///< turns the local detector heard the caller take
-  std::chrono::milliseconds caller_speech_{0};  ///< speech in those turns, hangovers excluded
-  std::optional<std::chrono::milliseconds> caller_turn_from_;  ///< start of the caller's turn in progress
 
   // --- the conversation with the model ---
   struct timed_line {
